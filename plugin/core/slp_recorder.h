@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The pipeline every source feeds: splitter -> game state -> .slp writer, plus game events to a consumer.
+ * Feed it the source's bytes as they arrive; it writes one .slp per game (a new file at each Event Payloads,
+ * finished at Game End), and finishes a cut-off game when the source ends.
+ */
+#pragma once
+
+#include "slp_file.h"
+#include "slp_game.h"
+#include "slp_splitter.h"
+
+#include <stdbool.h>
+
+struct slp_recorder;
+
+struct slp_recorder_callbacks {
+	void (*game_event)(void *ud, const struct slp_game_event *ev);
+	/* A .slp file was opened (finished = false) or finished (true). */
+	void (*file)(void *ud, const char *path, bool finished);
+	/* Something went wrong that the user should know of (a stream error, a disk error); the recorder goes on. */
+	void (*warning)(void *ud, const char *message);
+	void *ud;
+};
+
+struct slp_recorder_options {
+	const char *out_dir; /* NULL: write no files */
+	const char *console_nick;
+};
+
+struct slp_recorder *slp_recorder_create(const struct slp_recorder_options *opts,
+					 const struct slp_recorder_callbacks *cb);
+void slp_recorder_destroy(struct slp_recorder *r);
+/* Feeds source bytes. Returns 0, or -1 on a stream error: it is reported through `warning`, the current game and
+ * file are finished with what they hold, and further bytes are ignored until slp_recorder_end (the source is
+ * expected to reconnect and start again at an event boundary). */
+int slp_recorder_feed(struct slp_recorder *r, const uint8_t *data, size_t len);
+/* The source ended (or is being replaced): finishes the current game and file. */
+void slp_recorder_end(struct slp_recorder *r);
+const struct slp_game *slp_recorder_game(const struct slp_recorder *r);
+uint64_t slp_recorder_games_written(const struct slp_recorder *r);

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The andross command-line tool: one function per command, shared helpers. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+int cmd_inspect(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
+
+/* True when argv holds -h or --help. */
+bool cli_wants_help(int argc, char **argv);
+/* Prints `andross: <message>` to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Opens `-` as stdout, anything else as a file for writing. NULL with an error printed on failure. */
+FILE *cli_open_output(const char *path);

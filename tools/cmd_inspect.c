@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* andross inspect: what a replay holds, as text or as one JSON object per file. */
+#include "cli.h"
+
+#include "json_writer.h"
+#include "slp_file.h"
+#include "slp_game.h"
+#include "slp_reader.h"
+#include "slp_splitter.h"
+#include "ubjson.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#define INSPECT_MAX_FILE_BYTES ((size_t)1 << 30)
+
+static const char help[] = "usage: andross inspect FILE.slp... [--json]\n"
+			   "\n"
+			   "Reads each replay (finished, in progress or cut off) and prints its version, stage, players,\n"
+			   "frame range, game end, final stocks and percent, and winners.\n"
+			   "  --json   one JSON object per file per line (fields in docs/cli.md)\n";
+
+struct inspection {
+	const char *path;
+	bool readable; /* a .slp container could be read */
+	char error[512];
+	struct bytes file;
+	struct slp_container container;
+	struct slp_game game;
+	uint64_t events;
+	uint64_t truncated_bytes;
+	uint64_t event_bytes_offset; /* file offset of the events */
+};
+
+static int on_event(void *ud, const struct slp_event *ev)
+{
+	struct inspection *in = ud;
+	if (!ev->reassembled)
+		in->events++;
+	if (slp_game_handle(&in->game, ev) < 0 && !in->error[0])
+		snprintf(in->error, sizeof(in->error), "%s", in->game.error);
+	return 0;
+}
+
+static void inspect_file(struct inspection *in)
+{
+	char err[512];
+	slp_game_init(&in->game, NULL, NULL);
+	if (slp_read_whole_file(in->path, INSPECT_MAX_FILE_BYTES, &in->file, err, sizeof(err)) < 0) {
+		snprintf(in->error, sizeof(in->error), "%s", err);
+		return;
+	}
+	int rc = slp_container_parse(in->file.data, in->file.len, &in->container, err, sizeof(err));
+	if (rc < 0 && in->container.events_offset == 0) {
+		snprintf(in->error, sizeof(in->error), "%s", err);
+		return;
+	}
+	in->readable = true;
+	if (err[0])
+		snprintf(in->error, sizeof(in->error), "%s", err);
+	in->event_bytes_offset = in->container.events_offset;
+	struct slp_splitter s;
+	slp_splitter_init(&s);
+	if (slp_splitter_feed(&s, in->file.data + in->container.events_offset, in->container.events_size, on_event,
+			      in) < 0) {
+		/* stream offsets are relative to the events; name the file offset */
+		snprintf(in->error, sizeof(in->error), "%s (events start at file byte %zu)", s.error,
+			 in->container.events_offset);
+	}
+	in->truncated_bytes = slp_splitter_pending_bytes(&s);
+	if (in->truncated_bytes && !in->error[0])
+		snprintf(in->error, sizeof(in->error), "the events end inside an event: its %" PRIu64
+			 " bytes at file byte %zu are incomplete", in->truncated_bytes,
+			 in->container.events_offset + in->container.events_size - (size_t)in->truncated_bytes);
+	slp_splitter_free(&s);
+	slp_game_finish(&in->game);
+}
+
+static void json_inspection(struct json_writer *jw, const struct inspection *in)
+{
+	const struct slp_game *g = &in->game;
+	jw_object_begin(jw, NULL);
+	jw_string(jw, "file", in->path);
+	if (in->error[0])
+		jw_string(jw, "error", in->error);
+	else
+		jw_null(jw, "error");
+	if (!in->readable) {
+		jw_object_end(jw);
+		return;
+	}
+	jw_object_begin(jw, "container");
+	jw_int(jw, "rawLength", in->container.raw_length);
+	jw_bool(jw, "inProgress", in->container.in_progress);
+	jw_bool(jw, "hasMetadata", in->container.has_metadata);
+	jw_object_end(jw);
+	if (g->started) {
+		char version[32];
+		slp_game_version_string(g, version, sizeof(version));
+		jw_string(jw, "slpVersion", version);
+		jw_int(jw, "stageId", g->stage_id);
+		jw_bool(jw, "isTeams", g->is_teams);
+		jw_int(jw, "startingTimerSeconds", g->timer_seconds);
+	} else {
+		jw_null(jw, "slpVersion");
+		jw_null(jw, "stageId");
+		jw_null(jw, "isTeams");
+		jw_null(jw, "startingTimerSeconds");
+	}
+	jw_array_begin(jw, "players");
+	for (int i = 0; i < SLP_MAX_PLAYERS && g->started; i++) {
+		const struct slp_player_info *p = &g->players[i];
+		if (!p->present)
+			continue;
+		jw_object_begin(jw, NULL);
+		jw_int(jw, "playerIndex", i);
+		jw_int(jw, "port", i + 1);
+		jw_int(jw, "characterId", p->character_id);
+		jw_int(jw, "gameStartCharacterId", p->game_start_character_id);
+		jw_int(jw, "type", p->type);
+		jw_int(jw, "startStocks", p->start_stocks);
+		jw_int(jw, "costume", p->costume);
+		jw_int(jw, "teamId", p->team_id);
+		jw_string(jw, "nametag", p->nametag);
+		jw_string(jw, "displayName", p->display_name);
+		jw_string(jw, "connectCode", p->connect_code);
+		jw_object_end(jw);
+	}
+	jw_array_end(jw);
+	jw_object_begin(jw, "frames");
+	if (g->has_frames) {
+		jw_int(jw, "first", g->first_frame);
+		jw_int(jw, "lastInStream", g->last_frame);
+	} else {
+		jw_null(jw, "first");
+		jw_null(jw, "lastInStream");
+	}
+	jw_int(jw, "openings", g->frame_openings);
+	jw_object_end(jw);
+	if (g->end.present) {
+		jw_object_begin(jw, "gameEnd");
+		jw_int(jw, "gameEndMethod", g->end.method);
+		if (g->end.has_lras)
+			jw_int(jw, "lrasInitiatorIndex", g->end.lras_initiator);
+		else
+			jw_null(jw, "lrasInitiatorIndex");
+		if (g->end.has_placements) {
+			jw_array_begin(jw, "placements");
+			for (int i = 0; i < SLP_MAX_PLAYERS; i++) {
+				jw_object_begin(jw, NULL);
+				jw_int(jw, "playerIndex", i);
+				jw_int(jw, "position", g->end.placements[i]);
+				jw_object_end(jw);
+			}
+			jw_array_end(jw);
+		} else {
+			jw_null(jw, "placements");
+		}
+		jw_object_end(jw);
+	} else {
+		jw_null(jw, "gameEnd");
+	}
+	jw_int(jw, "gameEndEventCount", g->game_end_events);
+	jw_object_begin(jw, "finalPlayerState");
+	for (int i = 0; i < SLP_MAX_PLAYERS && g->started; i++) {
+		const struct slp_player_state *s = &g->state[i];
+		if (!g->players[i].present || !s->has_frame)
+			continue;
+		char key[4];
+		snprintf(key, sizeof(key), "%d", i);
+		jw_object_begin(jw, key);
+		jw_int(jw, "frame", s->frame);
+		jw_int(jw, "stocksRemaining", s->stocks_remaining);
+		jw_double(jw, "percent", s->percent, 4);
+		jw_int(jw, "internalCharacterId", s->internal_character_id);
+		jw_object_end(jw);
+	}
+	jw_object_end(jw);
+	int winners[SLP_MAX_PLAYERS];
+	int n = slp_game_winners(g, winners);
+	jw_array_begin(jw, "winners");
+	for (int i = 0; i < n; i++)
+		jw_int(jw, NULL, winners[i]);
+	jw_array_end(jw);
+	jw_object_begin(jw, "stream");
+	jw_int(jw, "events", (int64_t)in->events);
+	jw_int(jw, "truncatedBytes", (int64_t)in->truncated_bytes);
+	jw_int(jw, "itemUpdates", (int64_t)g->item_updates);
+	jw_object_end(jw);
+	if (in->container.has_metadata) {
+		struct bytes meta;
+		bytes_init(&meta, 16u << 20);
+		char err[256];
+		jw_key_n(jw, "metadata", 8);
+		if (ubj_to_json(in->file.data + in->container.metadata_offset, in->container.metadata_size, &meta, err,
+				sizeof(err)) == 0)
+			jw_raw_n(jw, (const char *)meta.data, meta.len);
+		else
+			jw_raw(jw, "null");
+		bytes_free(&meta);
+	} else {
+		jw_null(jw, "metadata");
+	}
+	jw_object_end(jw);
+}
+
+static void text_inspection(const struct inspection *in)
+{
+	const struct slp_game *g = &in->game;
+	printf("%s\n", in->path);
+	if (in->error[0])
+		printf("  problem: %s\n", in->error);
+	if (!in->readable)
+		return;
+	printf("  container: %s, %zu event bytes, %s\n", in->container.in_progress ? "in progress (raw length 0)" : "finished",
+	       in->container.events_size, in->container.has_metadata ? "with metadata" : "no metadata");
+	if (!g->started) {
+		printf("  no Game Start\n");
+		return;
+	}
+	char version[32];
+	slp_game_version_string(g, version, sizeof(version));
+	printf("  version %s, stage %u%s\n", version, g->stage_id, g->is_teams ? ", teams" : "");
+	for (int i = 0; i < SLP_MAX_PLAYERS; i++) {
+		const struct slp_player_info *p = &g->players[i];
+		if (!p->present)
+			continue;
+		const struct slp_player_state *s = &g->state[i];
+		printf("  port %d: character %u", i + 1, p->character_id);
+		if (p->display_name[0] || p->connect_code[0])
+			printf(" \"%s\" %s", p->display_name, p->connect_code);
+		if (p->nametag[0])
+			printf(" tag \"%s\"", p->nametag);
+		if (s->has_frame)
+			printf(", %u stocks, %d%% at frame %d", s->stocks_remaining, (int)s->percent, s->frame);
+		printf("\n");
+	}
+	if (g->has_frames)
+		printf("  frames %d..%d\n", g->first_frame, g->last_frame);
+	if (g->end.present) {
+		int winners[SLP_MAX_PLAYERS];
+		int n = slp_game_winners(g, winners);
+		printf("  game end: method %u", g->end.method);
+		if (g->end.has_lras && g->end.lras_initiator >= 0)
+			printf(", quit by port %d", g->end.lras_initiator + 1);
+		printf("; winner%s:", n == 1 ? "" : "s");
+		for (int i = 0; i < n; i++)
+			printf(" port %d", winners[i] + 1);
+		printf(n ? "\n" : " none\n");
+	} else {
+		printf("  no Game End\n");
+	}
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		fputs(help, stdout);
+		return 0;
+	}
+	bool json = false;
+	int files = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (argv[i][0] == '-' && argv[i][1]) {
+			cli_error("inspect: unknown option %s", argv[i]);
+			fputs(help, stderr);
+			return 2;
+		} else
+			files++;
+	}
+	if (!files) {
+		fputs(help, stderr);
+		return 2;
+	}
+	int status = 0;
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1])
+			continue;
+		struct inspection in;
+		memset(&in, 0, sizeof(in));
+		in.path = argv[i];
+		inspect_file(&in);
+		if (!in.readable)
+			status = 1;
+		if (json) {
+			struct bytes out;
+			struct json_writer jw;
+			bytes_init(&out, 0);
+			jw_init(&jw, &out);
+			json_inspection(&jw, &in);
+			bytes_append_byte(&out, '\n');
+			fwrite(out.data, 1, out.len, stdout);
+			bytes_free(&out);
+		} else {
+			text_inspection(&in);
+		}
+		bytes_free(&in.file);
+	}
+	return status;
+}
