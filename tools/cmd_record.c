@@ -1,43 +1,58 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* andross record: a source through the live pipeline (splitter -> game state -> .slp writer), game events out. */
+/* andross record: a source through the live pipeline (splitter -> game state -> .slp writer), events out. */
 #include "cli.h"
 
-#include "slp_file.h"
-#include "slp_reader.h"
+#include "net/loop.h"
 #include "slp_recorder.h"
+#include "source.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 static const char help[] =
-	"usage: andross record --source SOURCE --out DIR [--events -|FILE] [--speed max|1|N] [--nick NAME]\n"
+	"usage: andross record --source SOURCE --out DIR [--events -|FILE] [--games N] [--speed max|1|N]\n"
+	"                      [--nick NAME]\n"
 	"\n"
-	"Plays a source through the same pipeline a live source uses and writes each game to\n"
-	"DIR/Game_YYYYMMDDTHHMMSS.slp (never replacing a file: a taken name gets _2, _3, ...).\n"
-	"  --source FILE.slp   a replay file played as a source\n"
+	"Plays a source through the live pipeline and writes each game to DIR/Game_YYYYMMDDTHHMMSS.slp (never\n"
+	"replacing a file: a taken name gets _2, _3, ...).\n"
+	"  --source SOURCE     a replay file (FILE.slp); more kinds are listed in docs/cli.md\n"
 	"  --out DIR           where the .slp files go (created if missing)\n"
-	"  --events -|FILE     game events as JSON Lines (docs/events.md), - for stdout\n"
-	"  --speed max|1|N     max: as fast as possible (default); 1: real time (60 frames/s); N: N times faster\n"
-	"  --nick NAME         console nickname written into the replay metadata (default: unknown)\n"
-	"Progress (`writing PATH`, `wrote PATH`) and warnings go to stderr.\n";
+	"  --events -|FILE     game and connection events as JSON Lines (docs/events.md); - for stdout\n"
+	"  --games N           exit after N complete games\n"
+	"  --speed max|1|N     file sources: max = as fast as possible (default), 1 = real time, N = N times faster\n"
+	"  --nick NAME         console nickname for the replay metadata (default: the source's, else unknown)\n"
+	"Progress (`writing PATH`, `wrote PATH`) and warnings go to stderr. Ctrl-C finishes the current file.\n";
 
-static volatile sig_atomic_t stop_requested;
+static struct net_loop *signal_loop;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop_requested = 1;
+	if (signal_loop)
+		net_loop_stop(signal_loop);
 }
 
 struct record_ctx {
+	const char *url;
 	FILE *events;
 	struct bytes line;
+	struct net_loop *loop;
+	struct slp_recorder *rec;
+	long games_wanted;
 	int warnings;
+	bool source_failed;
 };
+
+static void emit_line(struct record_ctx *ctx)
+{
+	if (!ctx->events || !bytes_append_byte(&ctx->line, '\n'))
+		return;
+	fwrite(ctx->line.data, 1, ctx->line.len, ctx->events);
+	fflush(ctx->events);
+}
 
 static void on_game_event(void *ud, const struct slp_game_event *ev)
 {
@@ -45,16 +60,16 @@ static void on_game_event(void *ud, const struct slp_game_event *ev)
 	if (!ctx->events)
 		return;
 	bytes_clear(&ctx->line);
-	if (!slp_game_event_to_json(ev, &ctx->line) || !bytes_append_byte(&ctx->line, '\n'))
-		return;
-	fwrite(ctx->line.data, 1, ctx->line.len, ctx->events);
-	fflush(ctx->events);
+	if (slp_game_event_to_json(ev, &ctx->line))
+		emit_line(ctx);
 }
 
 static void on_file(void *ud, const char *path, bool finished)
 {
-	(void)ud;
+	struct record_ctx *ctx = ud;
 	fprintf(stderr, "%s %s\n", finished ? "wrote" : "writing", path);
+	if (finished && ctx->games_wanted > 0 && (long)slp_recorder_games_written(ctx->rec) >= ctx->games_wanted)
+		net_loop_stop(ctx->loop);
 }
 
 static void on_warning(void *ud, const char *message)
@@ -62,6 +77,43 @@ static void on_warning(void *ud, const char *message)
 	struct record_ctx *ctx = ud;
 	ctx->warnings++;
 	fprintf(stderr, "andross: warning: %s\n", message);
+}
+
+static void on_source_data(void *ud, const uint8_t *bytes, size_t len)
+{
+	struct record_ctx *ctx = ud;
+	slp_recorder_feed(ctx->rec, bytes, len);
+}
+
+static void on_source_state(void *ud, enum source_state state, const char *reason)
+{
+	struct record_ctx *ctx = ud;
+	if (!ctx->events)
+		return;
+	bytes_clear(&ctx->line);
+	if (source_state_event_json(&ctx->line, ctx->url, state, reason))
+		emit_line(ctx);
+}
+
+static void on_source_gap(void *ud, uint64_t from_byte, uint64_t to_byte, const char *reason)
+{
+	struct record_ctx *ctx = ud;
+	slp_recorder_restart_at_boundary(ctx->rec);
+	if (to_byte > from_byte)
+		fprintf(stderr, "andross: warning: lost bytes %llu..%llu of the source: %s\n",
+			(unsigned long long)from_byte, (unsigned long long)to_byte, reason);
+	if (!ctx->events)
+		return;
+	bytes_clear(&ctx->line);
+	if (source_gap_event_json(&ctx->line, ctx->url, from_byte, to_byte, reason))
+		emit_line(ctx);
+}
+
+static void on_source_ended(void *ud, const char *reason)
+{
+	struct record_ctx *ctx = ud;
+	(void)reason;
+	net_loop_stop(ctx->loop);
 }
 
 static int make_dirs(const char *path)
@@ -81,65 +133,6 @@ static int make_dirs(const char *path)
 	return 0;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleeps until `frames` frames have played at 60 x speed since `t0`. */
-static void pace(double t0, int64_t frames, double speed)
-{
-	double due = t0 + (double)frames / (60.0 * speed);
-	double wait = due - now_s();
-	if (wait <= 0)
-		return;
-	struct timespec ts = {.tv_sec = (time_t)wait, .tv_nsec = (long)((wait - (double)(time_t)wait) * 1e9)};
-	nanosleep(&ts, NULL);
-}
-
-static int play_file(struct slp_recorder *rec, const char *path, double speed)
-{
-	struct bytes file;
-	char err[512];
-	if (slp_read_whole_file(path, (size_t)1 << 30, &file, err, sizeof(err)) < 0) {
-		cli_error("%s", err);
-		return 1;
-	}
-	struct slp_container c;
-	if (slp_container_parse(file.data, file.len, &c, err, sizeof(err)) < 0 && c.events_offset == 0) {
-		cli_error("%s: %s", path, err);
-		bytes_free(&file);
-		return 1;
-	}
-	const uint8_t *events = file.data + c.events_offset;
-	size_t chunk = speed > 0 ? 256 : 64 * 1024;
-	double t0 = now_s();
-	bool have_first = false;
-	int32_t first_frame = 0;
-	int status = 0;
-	for (size_t off = 0; off < c.events_size && !stop_requested;) {
-		size_t n = c.events_size - off < chunk ? c.events_size - off : chunk;
-		if (slp_recorder_feed(rec, events + off, n) < 0) {
-			status = 1;
-			break;
-		}
-		off += n;
-		const struct slp_game *g = slp_recorder_game(rec);
-		if (speed > 0 && g->has_frames) {
-			if (!have_first) {
-				have_first = true;
-				first_frame = g->latest_frame;
-				t0 = now_s();
-			}
-			pace(t0, (int64_t)g->latest_frame - first_frame, speed);
-		}
-	}
-	bytes_free(&file);
-	return status;
-}
-
 int cmd_record(int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
@@ -147,36 +140,44 @@ int cmd_record(int argc, char **argv)
 		return 0;
 	}
 	const char *source = NULL, *out = NULL, *events = NULL, *nick = NULL;
-	double speed = 0; /* 0 = max */
+	struct source_options sopts = {0};
+	long games = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "--source") && v) {
+		if (!v) {
+			cli_error("record: %s needs a value", a);
+			return 2;
+		}
+		i++;
+		if (!strcmp(a, "--source")) {
 			source = v;
-			i++;
-		} else if (!strcmp(a, "--out") && v) {
+		} else if (!strcmp(a, "--out")) {
 			out = v;
-			i++;
-		} else if (!strcmp(a, "--events") && v) {
+		} else if (!strcmp(a, "--events")) {
 			events = v;
-			i++;
-		} else if (!strcmp(a, "--nick") && v) {
+		} else if (!strcmp(a, "--nick")) {
 			nick = v;
-			i++;
-		} else if (!strcmp(a, "--speed") && v) {
+		} else if (!strcmp(a, "--games")) {
+			char *end = NULL;
+			games = strtol(v, &end, 10);
+			if (!end || *end || games < 1) {
+				cli_error("record: --games takes a whole number above 0, not '%s'", v);
+				return 2;
+			}
+		} else if (!strcmp(a, "--speed")) {
 			if (!strcmp(v, "max")) {
-				speed = 0;
+				sopts.speed = 0;
 			} else {
 				char *end = NULL;
-				speed = strtod(v, &end);
-				if (!end || *end || !(speed > 0) || speed > 1e6) {
+				sopts.speed = strtod(v, &end);
+				if (!end || *end || !(sopts.speed > 0) || sopts.speed > 1e6) {
 					cli_error("record: --speed takes max, 1 or a number above 0, not '%s'", v);
 					return 2;
 				}
 			}
-			i++;
 		} else {
-			cli_error("record: unknown or incomplete option %s", a);
+			cli_error("record: unknown option %s", a);
 			fputs(help, stderr);
 			return 2;
 		}
@@ -190,26 +191,45 @@ int cmd_record(int argc, char **argv)
 		cli_error("record: cannot create %s: %s", out, strerror(errno));
 		return 1;
 	}
-	struct record_ctx ctx = {0};
+	struct record_ctx ctx = {.url = source, .games_wanted = games};
 	bytes_init(&ctx.line, 0);
 	if (events && !(ctx.events = cli_open_output(events)))
 		return 1;
+	ctx.loop = net_loop_create();
+	struct slp_recorder_options ropts = {.out_dir = out, .console_nick = nick};
+	struct slp_recorder_callbacks rcb = {
+		.game_event = on_game_event, .file = on_file, .warning = on_warning, .ud = &ctx};
+	ctx.rec = slp_recorder_create(&ropts, &rcb);
+	if (!ctx.loop || !ctx.rec) {
+		cli_error("record: out of memory");
+		return 1;
+	}
+	signal_loop = ctx.loop;
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	struct slp_recorder_options opts = {.out_dir = out, .console_nick = nick};
-	struct slp_recorder_callbacks cb = {
-		.game_event = on_game_event, .file = on_file, .warning = on_warning, .ud = &ctx};
-	struct slp_recorder *rec = slp_recorder_create(&opts, &cb);
-	if (!rec) {
-		cli_error("record: out of memory");
-		return 1;
+	sopts.nick = nick;
+	struct source_callbacks scb = {.data = on_source_data,
+				       .state = on_source_state,
+				       .gap = on_source_gap,
+				       .ended = on_source_ended,
+				       .ud = &ctx};
+	char err[512] = "";
+	struct source *src = source_create(ctx.loop, source, &sopts, &scb, err, sizeof(err));
+	int status = 0;
+	if (!src) {
+		cli_error("record: %s", err);
+		status = 1;
+	} else {
+		net_loop_run(ctx.loop);
+		source_destroy(src);
 	}
-	int status = play_file(rec, source, speed);
-	slp_recorder_end(rec);
-	slp_recorder_destroy(rec);
+	slp_recorder_end(ctx.rec);
+	slp_recorder_destroy(ctx.rec);
+	signal_loop = NULL;
+	net_loop_destroy(ctx.loop);
 	if (ctx.events && ctx.events != stdout)
 		fclose(ctx.events);
 	bytes_free(&ctx.line);

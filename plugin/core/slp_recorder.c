@@ -139,6 +139,17 @@ int slp_recorder_feed(struct slp_recorder *r, const uint8_t *data, size_t len)
 	return 0;
 }
 
+void slp_recorder_restart_at_boundary(struct slp_recorder *r)
+{
+	size_t dropped = slp_splitter_restart_at_boundary(&r->splitter);
+	if (dropped) {
+		char n[32];
+		snprintf(n, sizeof(n), "%zu", dropped);
+		warn(r, "the stream restarted; %s bytes of a partial event were dropped", n);
+	}
+	r->stream_failed = false;
+}
+
 void slp_recorder_end(struct slp_recorder *r)
 {
 	size_t pending = slp_splitter_pending_bytes(&r->splitter);

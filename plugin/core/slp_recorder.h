@@ -35,6 +35,9 @@ void slp_recorder_destroy(struct slp_recorder *r);
  * file are finished with what they hold, and further bytes are ignored until slp_recorder_end (the source is
  * expected to reconnect and start again at an event boundary). */
 int slp_recorder_feed(struct slp_recorder *r, const uint8_t *data, size_t len);
+/* The source's stream restarts at an event boundary (see source.h `gap`): a partial event is dropped and a
+ * stream failure cleared; the current game and file go on. */
+void slp_recorder_restart_at_boundary(struct slp_recorder *r);
 /* The source ended (or is being replaced): finishes the current game and file. */
 void slp_recorder_end(struct slp_recorder *r);
 const struct slp_game *slp_recorder_game(const struct slp_recorder *r);

@@ -36,6 +36,15 @@ void slp_splitter_reset(struct slp_splitter *s)
 	s->error[0] = 0;
 }
 
+size_t slp_splitter_restart_at_boundary(struct slp_splitter *s)
+{
+	size_t dropped = s->pending.len;
+	bytes_clear(&s->pending);
+	s->failed = false;
+	s->error[0] = 0;
+	return dropped;
+}
+
 static int fail(struct slp_splitter *s, uint64_t offset, const char *fmt, int arg)
 {
 	char what[128];

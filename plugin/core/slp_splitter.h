@@ -70,6 +70,9 @@ void slp_splitter_reset(struct slp_splitter *s);
  * callback's nonzero return value.
  */
 int slp_splitter_feed(struct slp_splitter *s, const uint8_t *data, size_t len, slp_event_fn fn, void *ud);
+/* The stream restarts at an event boundary (a reconnect, a forced jump): drops a partial event and clears a
+ * failure, keeping the size table. Returns the bytes dropped. */
+size_t slp_splitter_restart_at_boundary(struct slp_splitter *s);
 /* Bytes of a partial event held back, waiting for the rest. */
 static inline size_t slp_splitter_pending_bytes(const struct slp_splitter *s)
 {

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A single-threaded, non-blocking event loop: file-descriptor watchers and one-shot timers. Every socket that
+ * sources, simulators and the relay use goes through this loop and net/sock.h, the only platform-specific code
+ * (POSIX poll here; a Windows port replaces loop.c and sock.c). Not thread-safe, except net_loop_stop.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NET_READ 1u
+#define NET_WRITE 2u
+#define NET_ERROR 4u /* reported, never requested: hang-up or socket error */
+
+struct net_loop;
+typedef void (*net_io_fn)(void *ud, int fd, unsigned events);
+typedef void (*net_timer_fn)(void *ud);
+
+struct net_loop *net_loop_create(void);
+void net_loop_destroy(struct net_loop *loop);
+/* Watches fd for `events` (NET_READ | NET_WRITE), replacing an earlier watch of the same fd. Returns 0 or -1. */
+int net_loop_watch(struct net_loop *loop, int fd, unsigned events, net_io_fn fn, void *ud);
+void net_loop_unwatch(struct net_loop *loop, int fd);
+/* Calls fn once after delay_ms. Returns a non-zero id for net_loop_cancel, or 0 when out of memory. */
+uint64_t net_loop_timer(struct net_loop *loop, uint64_t delay_ms, net_timer_fn fn, void *ud);
+void net_loop_cancel(struct net_loop *loop, uint64_t timer_id);
+/* Runs until net_loop_stop. Returns 0, or -1 if poll fails. */
+int net_loop_run(struct net_loop *loop);
+/* Waits at most timeout_ms (-1: until something happens) and dispatches what is ready. */
+int net_loop_run_once(struct net_loop *loop, int timeout_ms);
+/* Safe from any thread and from signal handlers. */
+void net_loop_stop(struct net_loop *loop);
+bool net_loop_stopping(const struct net_loop *loop);
+/* Monotonic milliseconds and microseconds. */
+uint64_t net_now_ms(void);
+uint64_t net_now_us(void);

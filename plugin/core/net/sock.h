@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Non-blocking socket helpers: the platform-specific half of the network layer (POSIX here). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NET_ADDR_MAX 64
+
+/* "HOST:PORT", "HOST" (with default_port) or "[v6]:PORT" into host and port. Returns 0 or -1. */
+int net_parse_host_port(const char *text, uint16_t default_port, char *host, size_t host_size, uint16_t *port);
+/* Starts a non-blocking TCP connect (numeric address or name). Returns the fd, or -1 with err. Completion is
+ * signalled by NET_WRITE; then net_tcp_connect_result tells success. */
+int net_tcp_connect_start(const char *host, uint16_t port, char *err, size_t err_size);
+/* 0 when the connect finished, else -1 with the reason in err. */
+int net_tcp_connect_result(int fd, char *err, size_t err_size);
+/* A listening non-blocking TCP socket (SO_REUSEADDR). Port 0 picks a free one; *bound_port tells which. */
+int net_tcp_listen(const char *host, uint16_t port, int backlog, uint16_t *bound_port, char *err, size_t err_size);
+/* Accepts one connection as a non-blocking socket, with the peer as "ip:port". -1 when none is waiting. */
+int net_tcp_accept(int listen_fd, char *peer, size_t peer_size);
+int net_set_nodelay(int fd, bool on);
+int net_set_nonblocking(int fd);
+/* A UDP socket bound to host:port with SO_REUSEADDR (and SO_BROADCAST). Returns the fd or -1 with err. */
+int net_udp_bind(const char *host, uint16_t port, bool broadcast, char *err, size_t err_size);
+/* Non-blocking read/write: bytes moved, 0 for would-block, -1 for a closed or failed socket. For reads, a peer
+ * that closed gives -1 with *closed set (when closed is not NULL). */
+ssize_t net_read(int fd, void *buf, size_t len, bool *closed);
+ssize_t net_write(int fd, const void *buf, size_t len);
+void net_close(int fd);
+/* The peer address of a connected socket as "ip:port". */
+void net_peer_name(int fd, char *out, size_t out_size);
