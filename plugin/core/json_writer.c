@@ -20,14 +20,58 @@ static void put(struct json_writer *jw, const char *s, size_t n)
 		jw->ok = false;
 }
 
+/* Length of a valid UTF-8 sequence at s (at most len bytes), or 0 when it is not valid. */
+static size_t utf8_sequence(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+		cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return n;
+}
+
+/* A JSON string; bytes that are not valid UTF-8 become U+FFFD, so the output is always valid JSON. */
 static void put_escaped(struct json_writer *jw, const char *s, size_t len)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	put(jw, "\"", 1);
 	size_t start = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = u[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			i++;
 			continue;
+		}
+		if (c >= 0x80) {
+			size_t n = utf8_sequence(u + i, len - i);
+			if (n) {
+				i += n;
+				continue;
+			}
+		}
 		put(jw, s + start, i - start);
 		char esc[8];
 		switch (c) {
@@ -47,10 +91,15 @@ static void put_escaped(struct json_writer *jw, const char *s, size_t len)
 			put(jw, "\\t", 2);
 			break;
 		default:
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			put(jw, esc, 6);
+			if (c >= 0x80) {
+				put(jw, "\\ufffd", 6);
+			} else {
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				put(jw, esc, 6);
+			}
 		}
-		start = i + 1;
+		i++;
+		start = i;
 	}
 	put(jw, s + start, len - start);
 	put(jw, "\"", 1);
