@@ -14,11 +14,12 @@
 
 #define INSPECT_MAX_FILE_BYTES ((size_t)1 << 30)
 
-static const char help[] = "usage: andross inspect FILE.slp... [--json]\n"
-			   "\n"
-			   "Reads each replay (finished, in progress or cut off) and prints its version, stage, players,\n"
-			   "frame range, game end, final stocks and percent, and winners.\n"
-			   "  --json   one JSON object per file per line (fields in docs/cli.md)\n";
+static const char help[] =
+	"usage: andross inspect FILE.slp... [--json]\n"
+	"\n"
+	"Reads each replay (finished, in progress or cut off) and prints its version, stage, players,\n"
+	"frame range, game end, final stocks and percent, and winners.\n"
+	"  --json   one JSON object per file per line (fields in docs/cli.md)\n";
 
 struct inspection {
 	const char *path;
@@ -69,8 +70,9 @@ static void inspect_file(struct inspection *in)
 	}
 	in->truncated_bytes = slp_splitter_pending_bytes(&s);
 	if (in->truncated_bytes && !in->error[0])
-		snprintf(in->error, sizeof(in->error), "the events end inside an event: its %" PRIu64
-			 " bytes at file byte %zu are incomplete", in->truncated_bytes,
+		snprintf(in->error, sizeof(in->error),
+			 "the events end inside an event: its %" PRIu64 " bytes at file byte %zu are incomplete",
+			 in->truncated_bytes,
 			 in->container.events_offset + in->container.events_size - (size_t)in->truncated_bytes);
 	slp_splitter_free(&s);
 	slp_game_finish(&in->game);
@@ -212,8 +214,9 @@ static void text_inspection(const struct inspection *in)
 		printf("  problem: %s\n", in->error);
 	if (!in->readable)
 		return;
-	printf("  container: %s, %zu event bytes, %s\n", in->container.in_progress ? "in progress (raw length 0)" : "finished",
-	       in->container.events_size, in->container.has_metadata ? "with metadata" : "no metadata");
+	printf("  container: %s, %zu event bytes, %s\n",
+	       in->container.in_progress ? "in progress (raw length 0)" : "finished", in->container.events_size,
+	       in->container.has_metadata ? "with metadata" : "no metadata");
 	if (!g->started) {
 		printf("  no Game Start\n");
 		return;

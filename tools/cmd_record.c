@@ -197,8 +197,10 @@ int cmd_record(int argc, char **argv)
 		return 1;
 	ctx.loop = net_loop_create();
 	struct slp_recorder_options ropts = {.out_dir = out, .console_nick = nick};
-	struct slp_recorder_callbacks rcb = {
-		.game_event = on_game_event, .file = on_file, .warning = on_warning, .ud = &ctx};
+	struct slp_recorder_callbacks rcb = {.game_event = on_game_event,
+					     .file = on_file,
+					     .warning = on_warning,
+					     .ud = &ctx};
 	ctx.rec = slp_recorder_create(&ropts, &rcb);
 	if (!ctx.loop || !ctx.rec) {
 		cli_error("record: out of memory");

@@ -37,8 +37,8 @@ int cmd_repair(int argc, char **argv)
 			printf("%s: already complete, left as it is\n", argv[i]);
 			continue;
 		}
-		printf("%s: repaired: kept %" PRIu64 " events (%" PRIu64 " bytes), dropped %" PRIu64 " bytes\n", argv[i],
-		       res.events_kept, res.bytes_kept, res.bytes_dropped);
+		printf("%s: repaired: kept %" PRIu64 " events (%" PRIu64 " bytes), dropped %" PRIu64 " bytes\n",
+		       argv[i], res.events_kept, res.bytes_kept, res.bytes_dropped);
 		if (res.stream_error[0])
 			printf("%s: the events stop being valid here: %s\n", argv[i], res.stream_error);
 	}

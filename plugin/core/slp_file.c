@@ -90,8 +90,7 @@ int slp_file_write_event(struct slp_file_writer *w, const struct slp_event *ev)
 		return 0;
 	if (w->finished) {
 		/* more of a game already finished: take the footer off again */
-		if (ftruncate(w->fd, (off_t)(SLP_HEADER_SIZE + w->raw_bytes)) < 0 ||
-		    lseek(w->fd, 0, SEEK_END) < 0)
+		if (ftruncate(w->fd, (off_t)(SLP_HEADER_SIZE + w->raw_bytes)) < 0 || lseek(w->fd, 0, SEEK_END) < 0)
 			return fail(w, "cannot reopen the finished replay");
 		w->finished = false;
 	}
@@ -304,7 +303,8 @@ int slp_file_repair(const char *path, struct slp_repair_result *result, char *er
 	if (ok && stat(path, &st) == 0)
 		fchmod(fd, st.st_mode & 07777);
 	if (!ok || write_all(fd, out.data, out.len) < 0 || fsync(fd) < 0) {
-		snprintf(err, err_size, "%s: cannot write the repaired file: %s", tmp, ok ? strerror(errno) : "out of memory");
+		snprintf(err, err_size, "%s: cannot write the repaired file: %s", tmp,
+			 ok ? strerror(errno) : "out of memory");
 		close(fd);
 		unlink(tmp);
 		bytes_free(&out);

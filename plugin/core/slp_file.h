@@ -47,9 +47,9 @@ static inline bool slp_file_is_open(const struct slp_file_writer *w)
 struct slp_repair_result {
 	bool already_complete;
 	uint64_t events_kept;
-	uint64_t bytes_kept;     /* event bytes */
-	uint64_t bytes_dropped;  /* a trailing partial event, or bytes after a stream error */
-	char stream_error[192];  /* why the scan stopped early, if it did */
+	uint64_t bytes_kept;    /* event bytes */
+	uint64_t bytes_dropped; /* a trailing partial event, or bytes after a stream error */
+	char stream_error[192]; /* why the scan stopped early, if it did */
 };
 /*
  * Finalises a .slp file cut off by a crash: keeps every complete event, drops a trailing partial one, rebuilds

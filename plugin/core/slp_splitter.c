@@ -54,8 +54,8 @@ static int fail(struct slp_splitter *s, uint64_t offset, const char *fmt, int ar
 	return -1;
 }
 
-int slp_parse_event_payloads(const uint8_t *ev, size_t size, bool declared[256], uint16_t payload_size[256],
-			     char *err, size_t err_size)
+int slp_parse_event_payloads(const uint8_t *ev, size_t size, bool declared[256], uint16_t payload_size[256], char *err,
+			     size_t err_size)
 {
 	if (size < 2 || ev[0] != SLP_CMD_EVENT_PAYLOADS) {
 		snprintf(err, err_size, "not an Event Payloads event");

@@ -79,5 +79,5 @@ static inline size_t slp_splitter_pending_bytes(const struct slp_splitter *s)
 	return s->pending.len;
 }
 /* Parses an Event Payloads event (command byte included) into a size table. Returns 0, or -1 with a message. */
-int slp_parse_event_payloads(const uint8_t *ev, size_t size, bool declared[256], uint16_t payload_size[256],
-			     char *err, size_t err_size);
+int slp_parse_event_payloads(const uint8_t *ev, size_t size, bool declared[256], uint16_t payload_size[256], char *err,
+			     size_t err_size);

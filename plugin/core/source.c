@@ -23,8 +23,10 @@ struct source *source_create(struct net_loop *loop, const char *url, const struc
 		if (s && strlen(s) == scheme_len && !strncmp(s, url, scheme_len))
 			return kinds[i]->create(loop, sep + 3, opts, cb, err, err_size);
 	}
-	snprintf(err, err_size, "unknown source '%.*s://': use a .slp file, console://HOST[:PORT], dolphin://HOST[:PORT] or relay://HOST:PORT",
-		 (int)scheme_len, url);
+	snprintf(
+		err, err_size,
+		"unknown source '%.*s://': use a .slp file, console://HOST[:PORT], dolphin://HOST[:PORT] or relay://HOST:PORT",
+		(int)scheme_len, url);
 	return NULL;
 }
 
@@ -64,8 +66,7 @@ bool source_state_event_json(struct bytes *out, const char *url, enum source_sta
 	return jw.ok;
 }
 
-bool source_gap_event_json(struct bytes *out, const char *url, uint64_t from_byte, uint64_t to_byte,
-			   const char *reason)
+bool source_gap_event_json(struct bytes *out, const char *url, uint64_t from_byte, uint64_t to_byte, const char *reason)
 {
 	struct json_writer jw;
 	jw_init(&jw, out);

@@ -172,7 +172,8 @@ static void run_due_timers(struct net_loop *loop)
 	for (;;) {
 		size_t best = SIZE_MAX;
 		for (size_t i = 0; i < loop->n_timers; i++)
-			if (loop->timers[i].due_ms <= now && (best == SIZE_MAX || loop->timers[i].id < loop->timers[best].id))
+			if (loop->timers[i].due_ms <= now &&
+			    (best == SIZE_MAX || loop->timers[i].id < loop->timers[best].id))
 				best = i;
 		if (best == SIZE_MAX)
 			return;

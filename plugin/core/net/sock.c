@@ -134,7 +134,8 @@ int net_tcp_listen(const char *host, uint16_t port, int backlog, uint16_t *bound
 			continue;
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (net_set_nonblocking(fd) == 0 && bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, backlog) == 0)
+		if (net_set_nonblocking(fd) == 0 && bind(fd, a->ai_addr, a->ai_addrlen) == 0 &&
+		    listen(fd, backlog) == 0)
 			break;
 		snprintf(err, err_size, "cannot listen on %s:%u: %s", host, port, strerror(errno));
 		close(fd);
