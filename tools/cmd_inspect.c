@@ -64,9 +64,10 @@ static void inspect_file(struct inspection *in)
 	slp_splitter_init(&s);
 	if (slp_splitter_feed(&s, in->file.data + in->container.events_offset, in->container.events_size, on_event,
 			      in) < 0) {
-		/* stream offsets are relative to the events; name the file offset */
-		snprintf(in->error, sizeof(in->error), "%s (events start at file byte %zu)", s.error,
-			 in->container.events_offset);
+		/* stream offsets are relative to the events; name the file offset, and keep an earlier problem */
+		size_t used = strlen(in->error);
+		snprintf(in->error + used, sizeof(in->error) - used, "%s%s (events start at file byte %zu)",
+			 used ? "; then " : "", s.error, in->container.events_offset);
 	}
 	in->truncated_bytes = slp_splitter_pending_bytes(&s);
 	if (in->truncated_bytes && !in->error[0])
