@@ -177,14 +177,33 @@ int slp_read_whole_file(const char *path, size_t max_bytes, struct bytes *out, c
 		close(fd);
 		return -1;
 	}
+	/* room for the whole file plus one byte, so a file that grew since fstat is noticed */
+	size_t want = (size_t)st.st_size + 1;
+	if (!bytes_reserve(out, want > max_bytes ? (size_t)st.st_size : want)) {
+		snprintf(err, err_size, "%s: out of memory for %lld bytes", path, (long long)st.st_size);
+		close(fd);
+		return -1;
+	}
 	for (;;) {
-		if (!bytes_reserve(out, 65536)) {
-			snprintf(err, err_size, "%s: grew past %zu bytes while reading", path, max_bytes);
+		if (out->len == out->cap && !bytes_reserve(out, 65536 < max_bytes - out->len ? 65536 : max_bytes - out->len)) {
+			snprintf(err, err_size, "%s: out of memory while reading", path);
 			close(fd);
 			bytes_free(out);
 			return -1;
 		}
-		ssize_t n = read(fd, out->data + out->len, 65536);
+		if (out->len == out->cap) {
+			/* at the limit: anything more is too much */
+			uint8_t probe;
+			ssize_t extra = read(fd, &probe, 1);
+			if (extra > 0) {
+				snprintf(err, err_size, "%s: grew past %zu bytes while reading", path, max_bytes);
+				close(fd);
+				bytes_free(out);
+				return -1;
+			}
+			break;
+		}
+		ssize_t n = read(fd, out->data + out->len, out->cap - out->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

@@ -175,14 +175,16 @@ int slp_splitter_feed(struct slp_splitter *s, const uint8_t *data, size_t len, s
 	if (s->failed)
 		return -1;
 	size_t i = 0;
-	/* finish a partial event first */
-	while (s->pending.len > 0 && i < len) {
+	/* finish a partial event (or filler) first; it may complete exactly at the end of this chunk */
+	while (s->pending.len > 0) {
 		size_t total = 0;
 		uint64_t start = s->offset - s->pending.len;
 		enum boundary b = classify(s, s->pending.data, s->pending.len, start, &total);
 		if (b == IS_ERROR)
 			return -1;
 		if (b == NEED_MORE) {
+			if (i == len)
+				return 0;
 			if (!bytes_append_byte(&s->pending, data[i++]))
 				return fail(s, start, "out of memory for a partial event%.0d", 0);
 			s->offset++;
@@ -208,12 +210,6 @@ int slp_splitter_feed(struct slp_splitter *s, const uint8_t *data, size_t len, s
 		bytes_clear(&s->pending);
 		if (rc)
 			return rc;
-	}
-	if (s->pending.len > 0) {
-		/* the chunk ended before we could classify what is pending */
-		size_t total = 0;
-		enum boundary b = classify(s, s->pending.data, s->pending.len, s->offset - s->pending.len, &total);
-		return b == IS_ERROR ? -1 : 0;
 	}
 	/* whole events straight from the caller's buffer */
 	while (i < len) {

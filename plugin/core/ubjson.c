@@ -243,7 +243,8 @@ int ubj_next(struct ubj_reader *r, struct ubj_value *v)
 	/* skip no-ops between members */
 	while (have(r, 1) && r->buf[r->pos] == 'N' && !(f && f->elem_type))
 		r->pos++;
-	if (!have(r, 1))
+	/* members of a typed array of constants (`[$Z#3`) take no bytes at all */
+	if (!(f && f->elem_type && !f->is_object) && !have(r, 1))
 		return fail(r, r->pos, "unexpected end of data");
 	if (f && !f->counted) {
 		uint8_t end = f->is_object ? '}' : ']';
@@ -318,7 +319,8 @@ static int to_json_value(struct ubj_reader *r, struct json_writer *jw, const str
 		jw_string_value(jw, (const char *)v->str, v->str_len);
 		return 0;
 	case UBJ_BLOB:
-		jw_key_n(jw, key, key_len);
+		if (key)
+			jw_key_n(jw, key, key_len); /* without a key, the array's begin writes the comma */
 		jw_array_begin(jw, NULL);
 		for (size_t i = 0; i < v->str_len; i++)
 			jw_int(jw, NULL, v->str[i]);
