@@ -185,7 +185,8 @@ int slp_read_whole_file(const char *path, size_t max_bytes, struct bytes *out, c
 		return -1;
 	}
 	for (;;) {
-		if (out->len == out->cap && !bytes_reserve(out, 65536 < max_bytes - out->len ? 65536 : max_bytes - out->len)) {
+		if (out->len == out->cap &&
+		    !bytes_reserve(out, 65536 < max_bytes - out->len ? 65536 : max_bytes - out->len)) {
 			snprintf(err, err_size, "%s: out of memory while reading", path);
 			close(fd);
 			bytes_free(out);
