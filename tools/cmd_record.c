@@ -3,7 +3,7 @@
 #include "cli.h"
 
 #include "net/loop.h"
-#include "slp_recorder.h"
+#include "slp_recorder_thread.h"
 #include "source.h"
 
 #include <errno.h>
@@ -38,20 +38,27 @@ static void on_signal(int sig)
 struct record_ctx {
 	const char *url;
 	FILE *events;
-	struct bytes line;
+	struct bytes line;          /* for lines written on the loop thread */
+	struct bytes recorder_line; /* for lines written on the recorder thread */
 	struct net_loop *loop;
-	struct slp_recorder *rec;
+	struct slp_recorder_thread *rec;
+	uint64_t games_written; /* recorder thread only */
 	long games_wanted;
-	int warnings;
 	bool source_failed;
 };
 
+/* One fwrite per line: stdio locks the stream, so lines from the two threads never interleave. */
+static void emit(struct record_ctx *ctx, struct bytes *line)
+{
+	if (!ctx->events || !bytes_append_byte(line, '\n'))
+		return;
+	fwrite(line->data, 1, line->len, ctx->events);
+	fflush(ctx->events);
+}
+
 static void emit_line(struct record_ctx *ctx)
 {
-	if (!ctx->events || !bytes_append_byte(&ctx->line, '\n'))
-		return;
-	fwrite(ctx->line.data, 1, ctx->line.len, ctx->events);
-	fflush(ctx->events);
+	emit(ctx, &ctx->line);
 }
 
 static void on_game_event(void *ud, const struct slp_game_event *ev)
@@ -59,30 +66,29 @@ static void on_game_event(void *ud, const struct slp_game_event *ev)
 	struct record_ctx *ctx = ud;
 	if (!ctx->events)
 		return;
-	bytes_clear(&ctx->line);
-	if (slp_game_event_to_json(ev, &ctx->line))
-		emit_line(ctx);
+	bytes_clear(&ctx->recorder_line);
+	if (slp_game_event_to_json(ev, &ctx->recorder_line))
+		emit(ctx, &ctx->recorder_line);
 }
 
 static void on_file(void *ud, const char *path, bool finished)
 {
 	struct record_ctx *ctx = ud;
 	fprintf(stderr, "%s %s\n", finished ? "wrote" : "writing", path);
-	if (finished && ctx->games_wanted > 0 && (long)slp_recorder_games_written(ctx->rec) >= ctx->games_wanted)
-		net_loop_stop(ctx->loop);
+	if (finished && ctx->games_wanted > 0 && (long)++ctx->games_written >= ctx->games_wanted)
+		net_loop_stop(ctx->loop); /* safe from any thread */
 }
 
 static void on_warning(void *ud, const char *message)
 {
-	struct record_ctx *ctx = ud;
-	ctx->warnings++;
+	(void)ud;
 	fprintf(stderr, "andross: warning: %s\n", message);
 }
 
 static void on_source_data(void *ud, const uint8_t *bytes, size_t len)
 {
 	struct record_ctx *ctx = ud;
-	slp_recorder_feed(ctx->rec, bytes, len);
+	slp_recorder_thread_feed(ctx->rec, bytes, len);
 }
 
 static void on_source_state(void *ud, enum source_state state, const char *reason)
@@ -98,7 +104,7 @@ static void on_source_state(void *ud, enum source_state state, const char *reaso
 static void on_source_gap(void *ud, uint64_t from_byte, uint64_t to_byte, const char *reason)
 {
 	struct record_ctx *ctx = ud;
-	slp_recorder_restart_at_boundary(ctx->rec);
+	slp_recorder_thread_restart_at_boundary(ctx->rec);
 	if (to_byte > from_byte)
 		fprintf(stderr, "andross: warning: lost bytes %llu..%llu of the source: %s\n",
 			(unsigned long long)from_byte, (unsigned long long)to_byte, reason);
@@ -193,6 +199,7 @@ int cmd_record(int argc, char **argv)
 	}
 	struct record_ctx ctx = {.url = source, .games_wanted = games};
 	bytes_init(&ctx.line, 0);
+	bytes_init(&ctx.recorder_line, 0);
 	if (events && !(ctx.events = cli_open_output(events)))
 		return 1;
 	ctx.loop = net_loop_create();
@@ -201,7 +208,7 @@ int cmd_record(int argc, char **argv)
 					     .file = on_file,
 					     .warning = on_warning,
 					     .ud = &ctx};
-	ctx.rec = slp_recorder_create(&ropts, &rcb);
+	ctx.rec = slp_recorder_thread_create(&ropts, &rcb, 0);
 	if (!ctx.loop || !ctx.rec) {
 		cli_error("record: out of memory");
 		return 1;
@@ -228,12 +235,12 @@ int cmd_record(int argc, char **argv)
 		net_loop_run(ctx.loop);
 		source_destroy(src);
 	}
-	slp_recorder_end(ctx.rec);
-	slp_recorder_destroy(ctx.rec);
+	slp_recorder_thread_destroy(ctx.rec); /* writes out everything queued and finishes the current file */
 	signal_loop = NULL;
 	net_loop_destroy(ctx.loop);
 	if (ctx.events && ctx.events != stdout)
 		fclose(ctx.events);
 	bytes_free(&ctx.line);
+	bytes_free(&ctx.recorder_line);
 	return status;
 }

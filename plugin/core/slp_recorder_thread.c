@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "slp_recorder_thread.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum item_kind {
+	ITEM_DATA,
+	ITEM_RESTART,
+	ITEM_END,
+	ITEM_QUIT,
+};
+
+struct item {
+	struct item *next;
+	enum item_kind kind;
+	size_t len;
+	uint8_t data[];
+};
+
+struct slp_recorder_thread {
+	struct slp_recorder *rec;
+	struct slp_recorder_callbacks user_cb;
+	pthread_t thread;
+	pthread_mutex_t mutex;
+	pthread_cond_t cond;
+	struct item *head, *tail;
+	size_t queued_bytes;
+	size_t limit_bytes;
+	bool overflowing; /* a full queue was reported; cleared once there is room again */
+	uint64_t dropped_bytes;
+};
+
+static void push(struct slp_recorder_thread *t, struct item *it)
+{
+	it->next = NULL;
+	if (t->tail)
+		t->tail->next = it;
+	else
+		t->head = it;
+	t->tail = it;
+	pthread_cond_signal(&t->cond);
+}
+
+static void push_control(struct slp_recorder_thread *t, enum item_kind kind)
+{
+	struct item *it = calloc(1, sizeof(*it));
+	pthread_mutex_lock(&t->mutex);
+	if (it) {
+		it->kind = kind;
+		push(t, it);
+	}
+	pthread_mutex_unlock(&t->mutex);
+}
+
+static void *run(void *arg)
+{
+	struct slp_recorder_thread *t = arg;
+	for (;;) {
+		pthread_mutex_lock(&t->mutex);
+		while (!t->head)
+			pthread_cond_wait(&t->cond, &t->mutex);
+		struct item *it = t->head;
+		t->head = it->next;
+		if (!t->head)
+			t->tail = NULL;
+		bool report_drop = false;
+		uint64_t dropped = 0;
+		if (it->kind == ITEM_DATA) {
+			t->queued_bytes -= it->len;
+			if (t->overflowing && t->queued_bytes < t->limit_bytes / 2) {
+				t->overflowing = false;
+				report_drop = true;
+				dropped = t->dropped_bytes;
+			}
+		}
+		pthread_mutex_unlock(&t->mutex);
+		enum item_kind kind = it->kind;
+		switch (kind) {
+		case ITEM_DATA:
+			slp_recorder_feed(t->rec, it->data, it->len);
+			break;
+		case ITEM_RESTART:
+			slp_recorder_restart_at_boundary(t->rec);
+			break;
+		case ITEM_END:
+		case ITEM_QUIT:
+			slp_recorder_end(t->rec);
+			break;
+		}
+		free(it);
+		if (report_drop && t->user_cb.warning) {
+			char msg[160];
+			snprintf(msg, sizeof(msg), "the recorder caught up again after dropping %llu bytes",
+				 (unsigned long long)dropped);
+			t->user_cb.warning(t->user_cb.ud, msg);
+		}
+		if (kind == ITEM_QUIT)
+			return NULL;
+	}
+}
+
+struct slp_recorder_thread *slp_recorder_thread_create(const struct slp_recorder_options *opts,
+						       const struct slp_recorder_callbacks *cb,
+						       size_t queue_limit_bytes)
+{
+	struct slp_recorder_thread *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	if (cb)
+		t->user_cb = *cb;
+	t->limit_bytes = queue_limit_bytes ? queue_limit_bytes : SLP_RECORDER_QUEUE_DEFAULT_BYTES;
+	t->rec = slp_recorder_create(opts, cb);
+	if (!t->rec) {
+		free(t);
+		return NULL;
+	}
+	pthread_mutex_init(&t->mutex, NULL);
+	pthread_cond_init(&t->cond, NULL);
+	if (pthread_create(&t->thread, NULL, run, t) != 0) {
+		slp_recorder_destroy(t->rec);
+		pthread_mutex_destroy(&t->mutex);
+		pthread_cond_destroy(&t->cond);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int slp_recorder_thread_feed(struct slp_recorder_thread *t, const uint8_t *data, size_t len)
+{
+	if (!len)
+		return 0;
+	pthread_mutex_lock(&t->mutex);
+	bool room = len <= t->limit_bytes - t->queued_bytes;
+	bool first_overflow = false;
+	if (!room) {
+		first_overflow = !t->overflowing;
+		t->overflowing = true;
+		t->dropped_bytes += len;
+	} else {
+		t->queued_bytes += len; /* reserved before the copy, so the check stays exact */
+	}
+	pthread_mutex_unlock(&t->mutex);
+	if (!room) {
+		/* reported from this thread: the recorder thread is the one that is stuck */
+		if (first_overflow && t->user_cb.warning)
+			t->user_cb.warning(t->user_cb.ud, "the recorder's queue is full (the disk has stalled); bytes "
+							  "are being dropped from the recording, the relay goes on");
+		return -1;
+	}
+	struct item *it = malloc(sizeof(*it) + len);
+	pthread_mutex_lock(&t->mutex);
+	if (!it) {
+		t->queued_bytes -= len;
+		t->dropped_bytes += len;
+		pthread_mutex_unlock(&t->mutex);
+		return -1;
+	}
+	it->kind = ITEM_DATA;
+	it->len = len;
+	memcpy(it->data, data, len);
+	push(t, it);
+	pthread_mutex_unlock(&t->mutex);
+	return 0;
+}
+
+void slp_recorder_thread_restart_at_boundary(struct slp_recorder_thread *t)
+{
+	push_control(t, ITEM_RESTART);
+}
+
+void slp_recorder_thread_end(struct slp_recorder_thread *t)
+{
+	push_control(t, ITEM_END);
+}
+
+size_t slp_recorder_thread_queued_bytes(struct slp_recorder_thread *t)
+{
+	pthread_mutex_lock(&t->mutex);
+	size_t n = t->queued_bytes;
+	pthread_mutex_unlock(&t->mutex);
+	return n;
+}
+
+void slp_recorder_thread_destroy(struct slp_recorder_thread *t)
+{
+	if (!t)
+		return;
+	struct item *quit = calloc(1, sizeof(*quit));
+	pthread_mutex_lock(&t->mutex);
+	if (quit) {
+		quit->kind = ITEM_QUIT;
+		push(t, quit);
+	}
+	pthread_mutex_unlock(&t->mutex);
+	if (quit)
+		pthread_join(t->thread, NULL);
+	else
+		pthread_detach(t->thread); /* out of memory: cannot ask it to stop; leave it */
+	if (!quit)
+		return;
+	while (t->head) {
+		struct item *it = t->head;
+		t->head = it->next;
+		free(it);
+	}
+	slp_recorder_destroy(t->rec);
+	pthread_mutex_destroy(&t->mutex);
+	pthread_cond_destroy(&t->cond);
+	free(t);
+}
