@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <setjmp.h>
 #include <stddef.h>
@@ -89,7 +90,16 @@ static int start_headless_obs(void **state)
 	base_set_log_handler(capture_log, NULL);
 
 	harness.allocs_before_startup = bnum_allocs();
-	if (!obs_startup("en-US", NULL, NULL)) {
+	/* xvfb-run can hand over a display that does not accept connections yet on a loaded machine: wait for it */
+	bool started = false;
+	for (int attempt = 0; attempt < 100 && !started; attempt++) {
+		started = obs_startup("en-US", NULL, NULL);
+		if (!started) {
+			struct timespec pause = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+			nanosleep(&pause, NULL);
+		}
+	}
+	if (!started) {
 		/* obs_startup() already shut down whatever it had started. */
 		fprintf(stderr, "test_obs_module_load: obs_startup failed on DISPLAY=%s\n", display);
 		base_set_log_handler(NULL, NULL);
