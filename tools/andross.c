@@ -5,36 +5,46 @@
 #include <signal.h>
 #include <string.h>
 
-static const char usage[] =
-	"usage: andross COMMAND [OPTIONS]\n"
-	"\n"
-	"Commands:\n"
-	"  inspect FILE.slp... [--json]     what a replay holds: version, stage, players, frames, game end, winners\n"
-	"  record --source SOURCE --out DIR  play a source through the live pipeline and write each game's .slp\n"
-	"         [--events -|FILE] [--speed max|1|N]\n"
-	"  repair FILE.slp...                finalise a .slp cut off by a crash so the Slippi tools read it\n"
-	"\n"
-	"Run `andross COMMAND --help` for a command's options. andross " ANDROSS_VERSION "\n";
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *synopsis;
+};
+
+/* One line a command; `andross COMMAND --help` gives each command's options. */
+static const struct command commands[] = {
+	{"inspect", cmd_inspect, "FILE.slp... [--json]  what a replay holds: players, frames, game end, winners"},
+	{"record", cmd_record, "--source SOURCE --out DIR [--events -] [--games N]  write each game of a source"},
+	{"repair", cmd_repair, "FILE.slp...  finalise a .slp cut off by a crash so the Slippi tools read it"},
+	{"console-sim", cmd_console_sim, "--replay FILE... --listen HOST:PORT  a simulated Wii serving replays"},
+	{"dolphin-sim", cmd_dolphin_sim, "--replay FILE... --listen HOST:PORT  a simulated Slippi Dolphin"},
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: andross COMMAND [OPTIONS]\n\nCommands:\n", out);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].synopsis);
+	fputs("\nSources: FILE.slp, console://HOST[:PORT], dolphin://HOST[:PORT], relay://HOST[:PORT].\n"
+	      "Run `andross COMMAND --help` for a command's options. andross " ANDROSS_VERSION "\n",
+	      out);
+}
 
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
+		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
 		puts("andross " ANDROSS_VERSION);
 		return 0;
 	}
-	const char *cmd = argv[1];
-	if (!strcmp(cmd, "inspect"))
-		return cmd_inspect(argc - 1, argv + 1);
-	if (!strcmp(cmd, "record"))
-		return cmd_record(argc - 1, argv + 1);
-	if (!strcmp(cmd, "repair"))
-		return cmd_repair(argc - 1, argv + 1);
-	cli_error("unknown command '%s'", cmd);
-	fputs(usage, stderr);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	cli_error("unknown command '%s'", argv[1]);
+	usage(stderr);
 	return 2;
 }

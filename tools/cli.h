@@ -8,6 +8,9 @@
 int cmd_inspect(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
+int cmd_console_sim(int argc, char **argv);
+int cmd_dolphin_sim(int argc, char **argv);
+int cmd_relay(int argc, char **argv);
 
 /* True when argv holds -h or --help. */
 bool cli_wants_help(int argc, char **argv);

@@ -108,6 +108,8 @@ static void on_source_gap(void *ud, uint64_t from_byte, uint64_t to_byte, const 
 	if (to_byte > from_byte)
 		fprintf(stderr, "andross: warning: lost bytes %llu..%llu of the source: %s\n",
 			(unsigned long long)from_byte, (unsigned long long)to_byte, reason);
+	else
+		fprintf(stderr, "andross: warning: the source's stream restarted (bytes may be lost): %s\n", reason);
 	if (!ctx->events)
 		return;
 	bytes_clear(&ctx->line);

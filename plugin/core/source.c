@@ -8,6 +8,9 @@
 /* The registry of source kinds; each lives in its own source_*.c file. */
 static const struct source_kind *const kinds[] = {
 	&source_kind_file,
+	&source_kind_console,
+	&source_kind_relay,
+	&source_kind_dolphin,
 };
 
 struct source *source_create(struct net_loop *loop, const char *url, const struct source_options *opts,

@@ -66,3 +66,5 @@ bool source_gap_event_json(struct bytes *out, const char *url, uint64_t from_byt
 			   const char *reason);
 
 extern const struct source_kind source_kind_file;
+extern const struct source_kind source_kind_console, source_kind_relay;
+extern const struct source_kind source_kind_dolphin;

@@ -263,3 +263,45 @@ void net_close(int fd)
 	if (fd >= 0)
 		close(fd);
 }
+
+ssize_t net_udp_recv(int fd, void *buf, size_t len, char *from_ip, size_t from_ip_size)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	for (;;) {
+		ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)&ss, &sl);
+		if (n >= 0) {
+			if (from_ip && from_ip_size) {
+				const void *a = &((struct sockaddr_in *)&ss)->sin_addr;
+				if (ss.ss_family == AF_INET6)
+					a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+				if (!inet_ntop(ss.ss_family, a, from_ip, (socklen_t)from_ip_size))
+					snprintf(from_ip, from_ip_size, "?");
+			}
+			return n;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		return -1;
+	}
+}
+
+ssize_t net_udp_send_to(int fd, const char *host, uint16_t port, const void *buf, size_t len)
+{
+	struct addrinfo *ai = NULL;
+	char err[128];
+	if (resolve(host, port, SOCK_DGRAM, false, &ai, err, sizeof(err)) < 0)
+		return -1;
+	ssize_t n = -1;
+	for (struct addrinfo *a = ai; a && n < 0; a = a->ai_next)
+		n = sendto(fd, buf, len, MSG_NOSIGNAL, a->ai_addr, a->ai_addrlen);
+	freeaddrinfo(ai);
+	return n;
+}
+
+int net_set_send_buffer(int fd, int bytes)
+{
+	return setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}

@@ -31,3 +31,9 @@ ssize_t net_write(int fd, const void *buf, size_t len);
 void net_close(int fd);
 /* The peer address of a connected socket as "ip:port". */
 void net_peer_name(int fd, char *out, size_t out_size);
+/* One datagram: bytes received (0 for would-block, -1 on error); the sender's IP (no port) into from_ip. */
+ssize_t net_udp_recv(int fd, void *buf, size_t len, char *from_ip, size_t from_ip_size);
+/* Sends one datagram to host:port (numeric or a name). Returns the bytes sent, or -1. */
+ssize_t net_udp_send_to(int fd, const char *host, uint16_t port, const void *buf, size_t len);
+/* Sets SO_SNDBUF (a console-sized send buffer keeps a simulator's cursor close to what the client got). */
+int net_set_send_buffer(int fd, int bytes);

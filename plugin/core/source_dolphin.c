@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dolphin://HOST[:PORT]: Slippi Dolphin's spectator server (ENet over UDP, docs/protocols.md §2), as a source.
+ *
+ * The ENet host lives on the event loop: its socket is watched for NET_READ, and a 5 ms timer runs while a peer
+ * exists, for ENet's resends, acknowledgements and pings. Every pass calls enet_host_service(host, &ev, 0) until it
+ * returns 0. Runs on the loop's thread only.
+ *
+ * Cursor: the source keeps the cursor of the next message it expects across reconnects and asks Dolphin for it, so a
+ * reconnect resumes exactly where the stream stopped while Dolphin still holds that message (its history is the
+ * current game). A message whose cursor is not the expected one makes the source drop the connection and reconnect
+ * at the expected cursor. When Dolphin answers a connect_request with another cursor during a game, the messages in
+ * between are lost: the source reports a `gap` (byte positions unknown, so from == to) and the stream restarts at an
+ * event boundary. Invalid messages (JSON, base64, sizes, unknown types, messages out of order) are reported with the
+ * reason through `state` (waiting) and the source reconnects with backoff; it never gives up.
+ */
+#include "source.h"
+#include "dolphin_proto.h"
+#include "net/sock.h"
+
+#include <enet/enet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DOLPHIN_SERVICE_INTERVAL_MS 5
+#define DOLPHIN_CONNECT_TIMEOUT_MS 3000
+#define DOLPHIN_HANDSHAKE_TIMEOUT_MS 5000
+/* ENet declares a peer dead when a reliable packet stays unacknowledged this long (min with retries, max always). */
+#define DOLPHIN_PEER_TIMEOUT_MIN_MS 4000
+#define DOLPHIN_PEER_TIMEOUT_MAX_MS 15000
+/* Larger packets are dropped by ENet itself (the connection then times out); smaller ones that are still too big
+ * for dolphin_msg_decode are rejected with a reason. Either way memory stays bounded. */
+#define DOLPHIN_ENET_MAX_PACKET_BYTES (2u * DOLPHIN_MESSAGE_MAX_BYTES)
+#define DOLPHIN_EVENTS_PER_PASS 4096
+
+static const uint32_t retry_delays_ms[] = {250, 500, 1000, 2000, 4000, 5000};
+
+enum link {
+	LINK_IDLE,       /* no peer: waiting to retry, or closed */
+	LINK_CONNECTING, /* ENet connect sent */
+	LINK_HANDSHAKE,  /* connect_request sent, waiting for connect_reply */
+	LINK_STREAMING,
+};
+
+struct dolphin_source {
+	struct source base;
+	struct net_loop *loop;
+	struct source_callbacks cb;
+	char host[NET_ADDR_MAX];
+	uint16_t port;
+	ENetHost *enet;
+	ENetPeer *peer;
+	int fd;
+	enum link link;
+	uint64_t link_deadline_ms;
+	uint64_t service_timer;
+	uint64_t retry_timer;
+	unsigned failures; /* in a row, for the backoff */
+	bool have_cursor;
+	uint32_t cursor; /* the next message expected */
+	bool in_game;    /* between start_game and end_game */
+	uint64_t bytes_delivered;
+	uint64_t menu_events;
+	struct bytes payload;
+	char nick[DOLPHIN_TEXT_MAX];
+	char version[DOLPHIN_TEXT_MAX];
+	bool in_service;
+	bool destroy_pending;
+};
+
+static void service(struct dolphin_source *ds);
+
+static void set_state(struct dolphin_source *ds, enum source_state state, const char *reason)
+{
+	if (ds->cb.state)
+		ds->cb.state(ds->cb.ud, state, reason);
+}
+
+static void on_service_timer(void *ud)
+{
+	struct dolphin_source *ds = ud;
+	ds->service_timer = 0;
+	service(ds);
+}
+
+static void arm_service_timer(struct dolphin_source *ds, uint64_t delay_ms)
+{
+	if (!ds->service_timer && ds->peer)
+		ds->service_timer = net_loop_timer(ds->loop, delay_ms, on_service_timer, ds);
+}
+
+static void start_connect(struct dolphin_source *ds);
+
+static void on_retry_timer(void *ud)
+{
+	struct dolphin_source *ds = ud;
+	ds->retry_timer = 0;
+	start_connect(ds);
+}
+
+static void drop_peer(struct dolphin_source *ds)
+{
+	if (ds->peer) {
+		/* tells Dolphin right away (one unreliable notice), so it frees the slot */
+		enet_peer_disconnect_now(ds->peer, 0);
+		ds->peer = NULL;
+	}
+	ds->link = LINK_IDLE;
+	if (ds->service_timer) {
+		net_loop_cancel(ds->loop, ds->service_timer);
+		ds->service_timer = 0;
+	}
+}
+
+/* Drops the connection and schedules the next attempt. state is WAITING, or DISCONNECTED when Dolphin closed. */
+static void retry_later(struct dolphin_source *ds, enum source_state state, const char *why)
+{
+	drop_peer(ds);
+	size_t n = sizeof(retry_delays_ms) / sizeof(retry_delays_ms[0]);
+	uint32_t delay_ms = retry_delays_ms[ds->failures < n ? ds->failures : n - 1];
+	ds->failures++;
+	char reason[512];
+	snprintf(reason, sizeof(reason), "%s; retrying in %u ms", why, delay_ms);
+	set_state(ds, state, reason);
+	if (!ds->retry_timer)
+		ds->retry_timer = net_loop_timer(ds->loop, delay_ms, on_retry_timer, ds);
+}
+
+static void start_connect(struct dolphin_source *ds)
+{
+	char reason[256];
+	ENetAddress addr = {0};
+	addr.port = ds->port;
+	/* a numeric address never blocks; a name is resolved by the system (which may block briefly) */
+	if (enet_address_set_host_ip(&addr, ds->host) != 0 && enet_address_set_host(&addr, ds->host) != 0) {
+		snprintf(reason, sizeof(reason), "cannot resolve '%s'", ds->host);
+		retry_later(ds, SOURCE_WAITING, reason);
+		return;
+	}
+	ds->peer = enet_host_connect(ds->enet, &addr, 2, 0);
+	if (!ds->peer) {
+		retry_later(ds, SOURCE_WAITING, "ENet could not start a connection");
+		return;
+	}
+	enet_peer_timeout(ds->peer, 0, DOLPHIN_PEER_TIMEOUT_MIN_MS, DOLPHIN_PEER_TIMEOUT_MAX_MS);
+	ds->link = LINK_CONNECTING;
+	ds->link_deadline_ms = net_now_ms() + DOLPHIN_CONNECT_TIMEOUT_MS;
+	snprintf(reason, sizeof(reason), "connecting to Dolphin at %s:%u", ds->host, ds->port);
+	set_state(ds, SOURCE_CONNECTING, reason);
+	service(ds);
+}
+
+static bool send_message(struct dolphin_source *ds, const struct dolphin_msg *msg)
+{
+	uint8_t buf[128];
+	struct bytes out = {.data = buf, .cap = sizeof(buf), .limit_bytes = sizeof(buf)};
+	if (!dolphin_msg_encode(msg, &out))
+		return false;
+	ENetPacket *packet = enet_packet_create(out.data, out.len, ENET_PACKET_FLAG_RELIABLE);
+	if (!packet)
+		return false;
+	if (enet_peer_send(ds->peer, 0, packet) < 0) {
+		enet_packet_destroy(packet);
+		return false;
+	}
+	return true;
+}
+
+static void protocol_error(struct dolphin_source *ds, const char *what)
+{
+	char reason[512];
+	snprintf(reason, sizeof(reason), "bad message from Dolphin at %s:%u: %s", ds->host, ds->port, what);
+	retry_later(ds, SOURCE_WAITING, reason);
+}
+
+static void on_connect_reply(struct dolphin_source *ds, const struct dolphin_msg *msg)
+{
+	char reason[512];
+	if (ds->have_cursor && msg->cursor != ds->cursor && ds->in_game) {
+		snprintf(
+			reason, sizeof(reason),
+			"Dolphin no longer has message %u of the game; it resumes at message %u (the start of its current "
+			"game, or the next game)",
+			ds->cursor, msg->cursor);
+		ds->in_game = false;
+		if (ds->cb.gap)
+			ds->cb.gap(ds->cb.ud, ds->bytes_delivered, ds->bytes_delivered, reason);
+	}
+	ds->cursor = msg->cursor;
+	ds->have_cursor = true;
+	ds->failures = 0;
+	ds->link = LINK_STREAMING;
+	snprintf(ds->nick, sizeof(ds->nick), "%s", msg->nick);
+	snprintf(ds->version, sizeof(ds->version), "%s", msg->version);
+	snprintf(reason, sizeof(reason), "Dolphin \"%s\" (Slippi %s) at %s:%u, from message %u", ds->nick, ds->version,
+		 ds->host, ds->port, ds->cursor);
+	set_state(ds, SOURCE_CONNECTED, reason);
+}
+
+static void on_dolphin_closed(struct dolphin_source *ds)
+{
+	if (ds->in_game && ds->cb.gap)
+		ds->cb.gap(ds->cb.ud, ds->bytes_delivered, ds->bytes_delivered, "Dolphin closed during a game");
+	ds->in_game = false;
+	char reason[256];
+	snprintf(reason, sizeof(reason), "Dolphin at %s:%u closed", ds->host, ds->port);
+	retry_later(ds, SOURCE_DISCONNECTED, reason);
+}
+
+/* Returns false when the connection was dropped. */
+static bool on_packet(struct dolphin_source *ds, const uint8_t *data, size_t len)
+{
+	struct dolphin_msg msg;
+	char err[256];
+	char what[512];
+	if (dolphin_msg_decode(data, len, &msg, &ds->payload, err, sizeof(err)) < 0) {
+		protocol_error(ds, err);
+		return false;
+	}
+	if (msg.dolphin_closed) {
+		on_dolphin_closed(ds);
+		return false;
+	}
+	if (msg.type == DOLPHIN_MSG_UNKNOWN) {
+		snprintf(what, sizeof(what), "unknown message type '%s'", msg.type_name);
+		protocol_error(ds, what);
+		return false;
+	}
+	if (ds->link != LINK_STREAMING && msg.type != DOLPHIN_MSG_CONNECT_REPLY) {
+		snprintf(what, sizeof(what), "%s before connect_reply", dolphin_msg_type_name(msg.type));
+		protocol_error(ds, what);
+		return false;
+	}
+	switch (msg.type) {
+	case DOLPHIN_MSG_CONNECT_REPLY:
+		if (ds->link != LINK_HANDSHAKE) {
+			protocol_error(ds, "a second connect_reply");
+			return false;
+		}
+		on_connect_reply(ds, &msg);
+		return true;
+	case DOLPHIN_MSG_MENU_EVENT:
+		/* menu frames are not part of a game's stream; validated (decoded) and counted only */
+		ds->menu_events++;
+		return true;
+	case DOLPHIN_MSG_START_GAME:
+	case DOLPHIN_MSG_GAME_EVENT:
+	case DOLPHIN_MSG_END_GAME:
+		break;
+	default:
+		snprintf(what, sizeof(what), "unexpected %s", dolphin_msg_type_name(msg.type));
+		protocol_error(ds, what);
+		return false;
+	}
+	if (msg.cursor != ds->cursor) {
+		/* reconnecting at the expected cursor resumes without a loss while Dolphin still has it */
+		snprintf(what, sizeof(what), "%s has cursor %u where %u was expected", dolphin_msg_type_name(msg.type),
+			 msg.cursor, ds->cursor);
+		protocol_error(ds, what);
+		return false;
+	}
+	ds->cursor = msg.next_cursor;
+	if (msg.type == DOLPHIN_MSG_START_GAME) {
+		ds->in_game = true;
+	} else if (msg.type == DOLPHIN_MSG_END_GAME) {
+		ds->in_game = false;
+	} else if (msg.payload_len) {
+		ds->bytes_delivered += msg.payload_len;
+		if (ds->cb.data)
+			ds->cb.data(ds->cb.ud, msg.payload, msg.payload_len);
+	}
+	return true;
+}
+
+static void on_enet_event(struct dolphin_source *ds, ENetEvent *ev)
+{
+	char reason[256];
+	switch (ev->type) {
+	case ENET_EVENT_TYPE_CONNECT: {
+		if (ev->peer != ds->peer)
+			break;
+		struct dolphin_msg req = {.type = DOLPHIN_MSG_CONNECT_REQUEST,
+					  .cursor = ds->have_cursor ? ds->cursor : 0};
+		if (!send_message(ds, &req)) {
+			retry_later(ds, SOURCE_WAITING, "could not send connect_request");
+			break;
+		}
+		ds->link = LINK_HANDSHAKE;
+		ds->link_deadline_ms = net_now_ms() + DOLPHIN_HANDSHAKE_TIMEOUT_MS;
+		break;
+	}
+	case ENET_EVENT_TYPE_RECEIVE:
+		if (ev->peer == ds->peer && ds->link != LINK_IDLE)
+			on_packet(ds, ev->packet->data, ev->packet->dataLength);
+		enet_packet_destroy(ev->packet);
+		break;
+	case ENET_EVENT_TYPE_DISCONNECT:
+		if (ev->peer != ds->peer)
+			break;
+		ds->peer = NULL; /* ENet already reset it */
+		if (ds->link == LINK_CONNECTING)
+			snprintf(reason, sizeof(reason), "no answer from Dolphin at %s:%u", ds->host, ds->port);
+		else
+			snprintf(reason, sizeof(reason), "Dolphin at %s:%u dropped the connection", ds->host, ds->port);
+		retry_later(ds, SOURCE_WAITING, reason);
+		break;
+	default:
+		break;
+	}
+}
+
+static void service(struct dolphin_source *ds)
+{
+	if (ds->in_service)
+		return;
+	ds->in_service = true;
+	ENetEvent ev;
+	int rc = 0;
+	int n = 0;
+	/* a consumer that stopped the loop (enough games) gets nothing more in this pass */
+	while (!ds->destroy_pending && !net_loop_stopping(ds->loop) && n < DOLPHIN_EVENTS_PER_PASS &&
+	       (rc = enet_host_service(ds->enet, &ev, 0)) > 0) {
+		on_enet_event(ds, &ev);
+		n++;
+	}
+	ds->in_service = false;
+	if (ds->destroy_pending) {
+		source_kind_dolphin.destroy(&ds->base);
+		return;
+	}
+	if (rc < 0 && ds->peer) {
+		retry_later(ds, SOURCE_WAITING, "ENet socket error");
+		return;
+	}
+	if (ds->peer && (ds->link == LINK_CONNECTING || ds->link == LINK_HANDSHAKE) &&
+	    net_now_ms() >= ds->link_deadline_ms) {
+		char reason[256];
+		snprintf(reason, sizeof(reason), "%s from Dolphin at %s:%u",
+			 ds->link == LINK_CONNECTING ? "no answer" : "no connect_reply", ds->host, ds->port);
+		retry_later(ds, SOURCE_WAITING, reason);
+		return;
+	}
+	/* more events may be waiting when the pass was cut short */
+	arm_service_timer(ds, n >= DOLPHIN_EVENTS_PER_PASS ? 0 : DOLPHIN_SERVICE_INTERVAL_MS);
+}
+
+static void on_readable(void *ud, int fd, unsigned events)
+{
+	(void)fd;
+	(void)events;
+	service(ud);
+}
+
+static void dolphin_destroy(struct source *src)
+{
+	struct dolphin_source *ds = (struct dolphin_source *)src;
+	if (ds->in_service) {
+		/* called from one of our callbacks: finish the pass first */
+		ds->destroy_pending = true;
+		return;
+	}
+	if (ds->retry_timer)
+		net_loop_cancel(ds->loop, ds->retry_timer);
+	if (ds->service_timer)
+		net_loop_cancel(ds->loop, ds->service_timer);
+	if (ds->fd >= 0)
+		net_loop_unwatch(ds->loop, ds->fd);
+	if (ds->enet) {
+		if (ds->peer) {
+			enet_peer_disconnect_now(ds->peer, 0);
+			ds->peer = NULL;
+		}
+		enet_host_destroy(ds->enet);
+		enet_deinitialize();
+	}
+	bytes_free(&ds->payload);
+	free(ds);
+}
+
+static struct source *dolphin_create(struct net_loop *loop, const char *address, const struct source_options *opts,
+				     const struct source_callbacks *cb, char *err, size_t err_size)
+{
+	(void)opts;
+	struct dolphin_source *ds = calloc(1, sizeof(*ds));
+	if (!ds) {
+		snprintf(err, err_size, "out of memory");
+		return NULL;
+	}
+	ds->base.kind = &source_kind_dolphin;
+	ds->loop = loop;
+	ds->cb = *cb;
+	ds->fd = -1;
+	bytes_init(&ds->payload, DOLPHIN_PAYLOAD_MAX_BYTES + 16);
+	if (net_parse_host_port(address, DOLPHIN_DEFAULT_PORT, ds->host, sizeof(ds->host), &ds->port) < 0 ||
+	    !ds->host[0] || ds->port == 0) {
+		snprintf(err, err_size, "bad Dolphin address '%s': use dolphin://HOST[:PORT]", address);
+		free(ds);
+		return NULL;
+	}
+	if (enet_initialize() != 0) {
+		snprintf(err, err_size, "cannot initialise ENet");
+		free(ds);
+		return NULL;
+	}
+	ds->enet = enet_host_create(NULL, 1, 2, 0, 0);
+	if (!ds->enet) {
+		snprintf(err, err_size, "cannot create an ENet host (UDP socket)");
+		enet_deinitialize();
+		free(ds);
+		return NULL;
+	}
+	ds->enet->maximumPacketSize = DOLPHIN_ENET_MAX_PACKET_BYTES;
+	ds->fd = (int)ds->enet->socket;
+	if (net_loop_watch(loop, ds->fd, NET_READ, on_readable, ds) < 0) {
+		snprintf(err, err_size, "out of memory");
+		ds->fd = -1;
+		dolphin_destroy(&ds->base);
+		return NULL;
+	}
+	start_connect(ds);
+	return &ds->base;
+}
+
+const struct source_kind source_kind_dolphin = {
+	.scheme = "dolphin",
+	.default_port = DOLPHIN_DEFAULT_PORT,
+	.create = dolphin_create,
+	.destroy = dolphin_destroy,
+};
