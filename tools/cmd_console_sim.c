@@ -8,6 +8,7 @@
 #include "net/sock.h"
 #include "slp_file.h"
 #include "slp_reader.h"
+#include "slp_frames.h"
 #include "slp_splitter.h"
 
 #include <inttypes.h>
@@ -47,8 +48,7 @@ static const char help[] =
 struct game {
 	struct bytes file;
 	const uint8_t *events;
-	size_t *cuts; /* frame i spans cuts[i] .. cuts[i + 1] */
-	size_t n_cuts, cap_cuts;
+	struct slp_frame_cuts frames; /* only whole events are played */
 };
 
 struct sim {
@@ -101,46 +101,6 @@ static void on_signal(int sig)
 		net_loop_stop(signal_loop);
 }
 
-static bool add_cut(struct game *g, size_t at)
-{
-	if (g->n_cuts && g->cuts[g->n_cuts - 1] == at)
-		return true;
-	if (g->n_cuts == g->cap_cuts) {
-		size_t cap = g->cap_cuts ? g->cap_cuts * 2 : 1024;
-		size_t *p = realloc(g->cuts, cap * sizeof(*p));
-		if (!p)
-			return false;
-		g->cuts = p;
-		g->cap_cuts = cap;
-	}
-	g->cuts[g->n_cuts++] = at;
-	return true;
-}
-
-struct scan {
-	struct game *g;
-	bool have_frame;
-	int32_t frame;
-};
-
-/* A new frame number on a Frame Start or a leader Pre-Frame starts a frame (as the file source cuts). */
-static int scan_event(void *ud, const struct slp_event *ev)
-{
-	struct scan *sc = ud;
-	if (ev->reassembled)
-		return 0;
-	bool opens = (ev->code == SLP_CMD_FRAME_START && ev->size >= 5) ||
-		     (ev->code == SLP_CMD_PRE_FRAME && ev->size >= 7 && !ev->data[6]);
-	if (!opens)
-		return 0;
-	int32_t frame = rd_i32be(ev->data + 1);
-	if ((!sc->have_frame || frame != sc->frame) && !add_cut(sc->g, (size_t)ev->offset))
-		return 1;
-	sc->have_frame = true;
-	sc->frame = frame;
-	return 0;
-}
-
 static int load_game(struct game *g, const char *path)
 {
 	char err[512];
@@ -155,25 +115,12 @@ static int load_game(struct game *g, const char *path)
 	}
 	g->events = g->file.data + c.events_offset;
 	/* only whole events are played: a stream error or a cut-off last event ends the game there */
-	struct scan sc = {.g = g};
-	struct slp_splitter s;
-	slp_splitter_init(&s);
-	bool ok = add_cut(g, 0);
-	int rc = ok ? slp_splitter_feed(&s, g->events, c.events_size, scan_event, &sc) : 1;
-	size_t end = c.events_size - slp_splitter_pending_bytes(&s);
-	if (rc < 0) {
-		fprintf(stderr, "andross: console-sim: %s: %s; playing the events before it\n", path, s.error);
-		end = (size_t)s.offset;
-	}
-	slp_splitter_free(&s);
-	if (rc > 0 || !add_cut(g, end)) {
+	if (slp_frame_cuts_build(g->events, c.events_size, &g->frames) < 0) {
 		cli_error("console-sim: out of memory");
 		return -1;
 	}
-	/* cuts past a stream error are dropped */
-	while (g->n_cuts > 1 && g->cuts[g->n_cuts - 2] >= end)
-		g->n_cuts--;
-	g->cuts[g->n_cuts - 1] = end;
+	if (g->frames.error[0])
+		fprintf(stderr, "andross: console-sim: %s: %s; playing the events before it\n", path, g->frames.error);
 	return 0;
 }
 
@@ -242,14 +189,14 @@ static bool client_caught_up(const struct sim *sim)
 static void produce_frame(struct sim *sim)
 {
 	struct game *g = &sim->games[sim->game_i];
-	size_t from = g->cuts[sim->frame_i], to = g->cuts[sim->frame_i + 1];
+	size_t from = g->frames.offsets[sim->frame_i], to = g->frames.offsets[sim->frame_i + 1];
 	if (console_log_append(&sim->server.log, g->events + from, to - from) < 0) {
 		fprintf(stderr, "andross: console-sim: %s\n", sim->server.log.error);
 		sim->status = 1;
 		net_loop_stop(sim->loop);
 	}
 	sim->frame_i++;
-	if (sim->frame_i + 1 >= g->n_cuts) {
+	if (sim->frame_i + 1 >= g->frames.count) {
 		sim->games_played++;
 		fprintf(stderr, "console-sim: game %" PRIu64 " played (%zu bytes)\n", sim->games_played, to);
 		sim->frame_i = 0;
@@ -607,7 +554,7 @@ int cmd_console_sim(int argc, char **argv)
 	bytes_free(&sim.tx);
 	for (size_t i = 0; i < sim.n_games; i++) {
 		bytes_free(&sim.games[i].file);
-		free(sim.games[i].cuts);
+		slp_frame_cuts_free(&sim.games[i].frames);
 	}
 	free(sim.games);
 	net_loop_destroy(sim.loop);

@@ -15,6 +15,7 @@
 #include "net/sock.h"
 #include "slp_file.h"
 #include "slp_reader.h"
+#include "slp_frames.h"
 #include "slp_splitter.h"
 
 #include <enet/enet.h>
@@ -131,8 +132,7 @@ static void on_signal(int sig)
 struct scan {
 	struct sim_replay *r;
 	bool bookends;
-	bool have_frame;
-	int32_t frame;
+	struct slp_frame_tracker tracker;
 	uint32_t frames;
 	bool oom;
 };
@@ -171,17 +171,10 @@ static int scan_event(void *ud, const struct slp_event *ev)
 	struct scan *sc = ud;
 	if (ev->reassembled)
 		return 0;
-	bool opens = (ev->code == SLP_CMD_FRAME_START && ev->size >= 5) ||
-		     (ev->code == SLP_CMD_PRE_FRAME && ev->size >= 7 && !ev->data[6]);
-	if (opens) {
-		int32_t frame = rd_i32be(ev->data + 1);
-		if (!sc->have_frame || frame != sc->frame) {
-			if (!sc->bookends && sc->frames && !add_cut(sc->r, (size_t)ev->offset, sc->frames))
-				goto oom;
-			sc->frames++;
-		}
-		sc->have_frame = true;
-		sc->frame = frame;
+	if (slp_frame_tracker_opens(&sc->tracker, ev)) {
+		if (!sc->bookends && sc->frames && !add_cut(sc->r, (size_t)ev->offset, sc->frames))
+			goto oom;
+		sc->frames++;
 	}
 	switch (ev->code) {
 	case SLP_CMD_GAME_START:

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "json_reader.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,62 +87,6 @@ static int hex4(const unsigned char *s, uint32_t *out)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0 when it is not valid. */
-static size_t utf8_valid(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return n;
-}
-
-static size_t put_utf8(char *out, uint32_t cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /* Decodes the string at p->pos (on its opening quote) into doc->strings. The decoded form is never longer than
  * the source, so the buffer (input length + 1) always has room, NUL terminator included. */
 static int parse_string(struct parser *p, const char **out, size_t *out_len)
@@ -164,7 +109,7 @@ static int parse_string(struct parser *p, const char **out, size_t *out_len)
 		if (c < 0x20)
 			return fail(p, p->pos, "control character 0x%02x in a string", c);
 		if (c >= 0x80) {
-			size_t k = utf8_valid(p->s + p->pos, p->len - p->pos);
+			size_t k = utf8_sequence_length((const uint8_t *)p->s + p->pos, p->len - p->pos);
 			if (!k)
 				return fail(p, p->pos, "invalid UTF-8 in a string");
 			memcpy(dst + n, p->s + p->pos, k);
@@ -217,7 +162,7 @@ static int parse_string(struct parser *p, const char **out, size_t *out_len)
 				p->pos += 6;
 				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 			}
-			n += put_utf8(dst + n, cp);
+			n += utf8_encode(cp, dst + n);
 			break;
 		}
 		default:

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "json_writer.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -20,38 +21,6 @@ static void put(struct json_writer *jw, const char *s, size_t n)
 		jw->ok = false;
 }
 
-/* Length of a valid UTF-8 sequence at s (at most len bytes), or 0 when it is not valid. */
-static size_t utf8_sequence(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return n;
-}
-
 /* A JSON string; bytes that are not valid UTF-8 become U+FFFD, so the output is always valid JSON. */
 static void put_escaped(struct json_writer *jw, const char *s, size_t len)
 {
@@ -66,7 +35,7 @@ static void put_escaped(struct json_writer *jw, const char *s, size_t len)
 			continue;
 		}
 		if (c >= 0x80) {
-			size_t n = utf8_sequence(u + i, len - i);
+			size_t n = utf8_sequence_length(u + i, len - i);
 			if (n) {
 				i += n;
 				continue;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "sjis.h"
+#include "utf8.h"
 
 static int lead_index(uint8_t b)
 {
@@ -34,21 +35,8 @@ static uint32_t to_halfwidth(uint32_t cp)
 
 static size_t put_utf8(char *out, size_t out_cap, size_t n, uint32_t cp)
 {
-	char tmp[3];
-	size_t len;
-	if (cp < 0x80) {
-		tmp[0] = (char)cp;
-		len = 1;
-	} else if (cp < 0x800) {
-		tmp[0] = (char)(0xC0 | (cp >> 6));
-		tmp[1] = (char)(0x80 | (cp & 0x3F));
-		len = 2;
-	} else {
-		tmp[0] = (char)(0xE0 | (cp >> 12));
-		tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		tmp[2] = (char)(0x80 | (cp & 0x3F));
-		len = 3;
-	}
+	char tmp[4];
+	size_t len = utf8_encode(cp, tmp);
 	if (n + len + 1 > out_cap)
 		return 0;
 	for (size_t i = 0; i < len; i++)

@@ -3,7 +3,7 @@
 #include "source.h"
 #include "slp_file.h"
 #include "slp_reader.h"
-#include "slp_splitter.h"
+#include "slp_frames.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,59 +20,12 @@ struct file_source {
 	struct bytes file;
 	const uint8_t *events;
 	size_t events_size;
-	/* cut points: frame i spans cuts[i] .. cuts[i + 1] */
-	size_t *cuts;
-	size_t n_cuts, cap_cuts;
-	size_t next_cut;
+	struct slp_frame_cuts frames;
+	size_t next_cut; /* the next frame to hand over */
 	uint64_t t0_us;
 	uint64_t timer;
 	bool ended;
 };
-
-struct scan {
-	struct file_source *fs;
-	bool have_frame;
-	int32_t frame;
-	bool failed;
-};
-
-static bool add_cut(struct file_source *fs, size_t at)
-{
-	if (fs->n_cuts && fs->cuts[fs->n_cuts - 1] == at)
-		return true;
-	if (fs->n_cuts == fs->cap_cuts) {
-		size_t cap = fs->cap_cuts ? fs->cap_cuts * 2 : 1024;
-		size_t *p = realloc(fs->cuts, cap * sizeof(*p));
-		if (!p)
-			return false;
-		fs->cuts = p;
-		fs->cap_cuts = cap;
-	}
-	fs->cuts[fs->n_cuts++] = at;
-	return true;
-}
-
-/* A new frame number on a Frame Start or a leader Pre-Frame starts a new chunk. */
-static int scan_event(void *ud, const struct slp_event *ev)
-{
-	struct scan *sc = ud;
-	if (ev->reassembled)
-		return 0;
-	bool opens = (ev->code == SLP_CMD_FRAME_START && ev->size >= 5) ||
-		     (ev->code == SLP_CMD_PRE_FRAME && ev->size >= 7 && !ev->data[6]);
-	if (ev->code == SLP_CMD_EVENT_PAYLOADS)
-		sc->have_frame = false;
-	if (!opens)
-		return 0;
-	int32_t frame = rd_i32be(ev->data + 1);
-	if (!sc->have_frame || frame != sc->frame) {
-		if (!add_cut(sc->fs, (size_t)ev->offset))
-			return 1;
-	}
-	sc->have_frame = true;
-	sc->frame = frame;
-	return 0;
-}
 
 static void finish(struct file_source *fs, const char *reason)
 {
@@ -90,8 +43,8 @@ static void on_tick(void *ud)
 	struct file_source *fs = ud;
 	fs->timer = 0;
 	size_t fed = 0;
-	while (fs->next_cut + 1 < fs->n_cuts) {
-		size_t from = fs->cuts[fs->next_cut], to = fs->cuts[fs->next_cut + 1];
+	while (fs->next_cut + 1 < fs->frames.count) {
+		size_t from = fs->frames.offsets[fs->next_cut], to = fs->frames.offsets[fs->next_cut + 1];
 		if (fs->speed > 0) {
 			uint64_t due = fs->t0_us + (uint64_t)((double)fs->next_cut * 1e6 / (60.0 * fs->speed));
 			uint64_t now = net_now_us();
@@ -109,6 +62,10 @@ static void on_tick(void *ud)
 			return;
 		}
 	}
+	/* bytes past the whole events go too: the recorder names what is wrong with them */
+	if (fs->frames.whole_bytes < fs->events_size && fs->cb.data)
+		fs->cb.data(fs->cb.ud, fs->events + fs->frames.whole_bytes, fs->events_size - fs->frames.whole_bytes);
+	fs->frames.whole_bytes = fs->events_size;
 	finish(fs, "end of file");
 }
 
@@ -118,7 +75,7 @@ static void file_destroy(struct source *src)
 	if (fs->timer)
 		net_loop_cancel(fs->loop, fs->timer);
 	bytes_free(&fs->file);
-	free(fs->cuts);
+	slp_frame_cuts_free(&fs->frames);
 	free(fs);
 }
 
@@ -147,16 +104,7 @@ static struct source *file_create(struct net_loop *loop, const char *path, const
 	}
 	fs->events = fs->file.data + c.events_offset;
 	fs->events_size = c.events_size;
-	/* find frame boundaries; bytes past a stream error are still played, as one last chunk */
-	struct scan sc = {.fs = fs};
-	struct slp_splitter s;
-	slp_splitter_init(&s);
-	bool ok = add_cut(fs, 0);
-	if (ok && slp_splitter_feed(&s, fs->events, fs->events_size, scan_event, &sc) > 0)
-		ok = false;
-	slp_splitter_free(&s);
-	ok = ok && add_cut(fs, fs->events_size);
-	if (!ok) {
+	if (slp_frame_cuts_build(fs->events, fs->events_size, &fs->frames) < 0) {
 		snprintf(err, err_size, "out of memory");
 		file_destroy(&fs->base);
 		return NULL;
