@@ -22,6 +22,7 @@ static const char help[] =
 	"  --out DIR           where the .slp files go (created if missing)\n"
 	"  --events -|FILE     game and connection events as JSON Lines (docs/events.md); - for stdout\n"
 	"  --games N           exit after N complete games\n"
+	"  --frames all|none|N frame events: every frame (default), none, or every Nth completed frame\n"
 	"  --speed max|1|N     file sources: max = as fast as possible (default), 1 = real time, N = N times faster\n"
 	"  --nick NAME         console nickname for the replay metadata (default: the source's, else unknown)\n"
 	"Progress (`writing PATH`, `wrote PATH`) and warnings go to stderr. Ctrl-C finishes the current file.\n";
@@ -43,6 +44,8 @@ struct record_ctx {
 	struct net_loop *loop;
 	struct slp_recorder_thread *rec;
 	uint64_t games_written; /* recorder thread only */
+	long frame_every;       /* 0: no frame events; 1: all; N: every Nth */
+	uint64_t frames_seen;   /* recorder thread only */
 	long games_wanted;
 	bool source_failed;
 };
@@ -65,6 +68,9 @@ static void on_game_event(void *ud, const struct slp_game_event *ev)
 {
 	struct record_ctx *ctx = ud;
 	if (!ctx->events)
+		return;
+	/* every frame event carries the whole state, so a consumer may drop any of them */
+	if (ev->type == SLP_GAME_EVENT_FRAME && (ctx->frame_every == 0 || ctx->frames_seen++ % ctx->frame_every))
 		return;
 	bytes_clear(&ctx->recorder_line);
 	if (slp_game_event_to_json(ev, &ctx->recorder_line))
@@ -150,6 +156,7 @@ int cmd_record(int argc, char **argv)
 	const char *source = NULL, *out = NULL, *events = NULL, *nick = NULL;
 	struct source_options sopts = {0};
 	long games = 0;
+	long frame_every = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -171,6 +178,13 @@ int cmd_record(int argc, char **argv)
 			games = strtol(v, &end, 10);
 			if (!end || *end || games < 1) {
 				cli_error("record: --games takes a whole number above 0, not '%s'", v);
+				return 2;
+			}
+		} else if (!strcmp(a, "--frames")) {
+			char *end = NULL;
+			frame_every = !strcmp(v, "all") ? 1 : !strcmp(v, "none") ? 0 : strtol(v, &end, 10);
+			if ((end && *end) || frame_every < 0 || (end && frame_every < 1)) {
+				cli_error("record: --frames takes all, none or a whole number above 0, not '%s'", v);
 				return 2;
 			}
 		} else if (!strcmp(a, "--speed")) {
@@ -199,7 +213,7 @@ int cmd_record(int argc, char **argv)
 		cli_error("record: cannot create %s: %s", out, strerror(errno));
 		return 1;
 	}
-	struct record_ctx ctx = {.url = source, .games_wanted = games};
+	struct record_ctx ctx = {.url = source, .games_wanted = games, .frame_every = frame_every};
 	bytes_init(&ctx.line, 0);
 	bytes_init(&ctx.recorder_line, 0);
 	if (events && !(ctx.events = cli_open_output(events)))

@@ -256,3 +256,31 @@ test('record --speed N paces at 60*N frames per second; max does not pace', asyn
   }
   m.assertEmpty('andross record pacing');
 });
+
+test('record --frames N keeps every Nth frame event and drops none of the other events', async () => {
+  const tool = requireTool();
+  const rep = SOURCES.find((r) => r.name === 'v3.14.0.slp');
+  const m = new Mismatches();
+  const counts = {};
+  for (const frames of ['all', 'none', '6']) {
+    const dir = makeTempDir('frames');
+    const args = ['record', '--source', rep.path, '--out', dir, '--events', '-', '--frames', frames];
+    const r = await run(tool, args);
+    m.check(`--frames ${frames}`, 'exit code', 0, r.code);
+    const events = parseJsonLines(r.stdout);
+    const byType = (t) => events.filter((e) => e.type === t);
+    counts[frames] = { frame: byType('frame').length, other: events.length - byType('frame').length };
+    if (frames === '6') {
+      const kept = byType('frame').map((e) => e.frame);
+      const all = counts.all ? counts.all.frameNumbers : [];
+      m.check('--frames 6', 'frames kept', all.filter((_, i) => i % 6 === 0).join(','), kept.join(','));
+    }
+    if (frames === 'all') counts.all.frameNumbers = byType('frame').map((e) => e.frame);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  m.check('--frames all', 'frame events', rep.expected.frames.frameStartEventsTotal, counts.all.frame);
+  m.check('--frames none', 'frame events', 0, counts.none.frame);
+  m.check('--frames none', 'other events', counts.all.other, counts.none.other);
+  m.check('--frames 6', 'other events', counts.all.other, counts['6'].other);
+  m.assertEmpty('andross record --frames');
+});
