@@ -15,8 +15,10 @@ struct command {
 static const struct command commands[] = {
 	{"inspect", cmd_inspect, "FILE.slp... [--json]  what a replay holds: players, frames, game end, winners"},
 	{"record", cmd_record, "--source SOURCE --out DIR [--events -] [--games N]  write each game of a source"},
+	{"relay", cmd_relay, "--source SOURCE [--listen HOST:PORT] [--out DIR]  serve a source to many clients"},
 	{"repair", cmd_repair, "FILE.slp...  finalise a .slp cut off by a crash so the Slippi tools read it"},
 	{"console-sim", cmd_console_sim, "--replay FILE... --listen HOST:PORT  a simulated Wii serving replays"},
+	{"discover", cmd_discover, "[--listen HOST:PORT] [--seconds N] [--json]  list the Wii consoles on the network"},
 	{"dolphin-sim", cmd_dolphin_sim, "--replay FILE... --listen HOST:PORT  a simulated Slippi Dolphin"},
 };
 

@@ -10,6 +10,7 @@ int cmd_record(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_console_sim(int argc, char **argv);
 int cmd_dolphin_sim(int argc, char **argv);
+int cmd_discover(int argc, char **argv);
 int cmd_relay(int argc, char **argv);
 
 /* True when argv holds -h or --help. */

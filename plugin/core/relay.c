@@ -1,0 +1,828 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The relay (relay.h): a listener, one shared history, and clients that are positions in it. */
+#include "relay.h"
+
+#include "console_proto.h"
+#include "console_server.h"
+#include "json_writer.h"
+#include "net/sock.h"
+#include "slp_splitter.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LISTEN_BACKLOG 64
+#define ACCEPTS_PER_WAKEUP 64
+#define READS_PER_WAKEUP 16
+#define TICK_MS 100                   /* keepalive and stall checks */
+#define MAX_EVENT_BYTES (1u + 65535u) /* a command byte and a u16 payload size */
+#define RAW_READ_BYTES (64u * 1024u)  /* event bytes loaded at once for a raw client */
+#define TX_BATCH_BYTES (32u * 1024u)  /* a client's send buffer is refilled up to this */
+#define TX_LIMIT_BYTES (TX_BATCH_BYTES + RAW_READ_BYTES + MAX_EVENT_BYTES + 1024u)
+#define PUMP_BUDGET_BYTES (256u * 1024u) /* then the client waits for the next loop pass */
+#define TOKEN_TABLE_SIZE 256             /* recently seen console tokens and their cursors */
+#define SCRATCH_BYTES (RAW_READ_BYTES + MAX_EVENT_BYTES)
+
+struct relay_client {
+	struct relay *relay;
+	uint64_t id;
+	int fd;
+	char address[NET_ADDR_MAX + 8];
+	enum relay_client_mode mode;
+	bool dead;
+	bool watching_write;
+	uint64_t raw_timer;
+	uint64_t last_send_ms;     /* the send buffer last became empty */
+	uint64_t last_progress_ms; /* the socket last took bytes, or started waiting */
+	/* what it sent: the handshake frame, then only a count */
+	uint8_t hs[4 + CONSOLE_HANDSHAKE_MAX_BODY_BYTES];
+	size_t hs_len;
+	uint64_t rx_bytes;
+	/* its stream */
+	uint64_t cursor;          /* next history byte to load into tx */
+	uint64_t allowance_bytes; /* lag tolerated beyond the cap: the backlog it joined with */
+	bool need_game_start;     /* skip to the next Event Payloads */
+	bool force_next;          /* console: the next REPLAY carries forcePos */
+	bool skip_quiet;          /* moved forward and has taken nothing since: further moves are not reported */
+	uint32_t token;
+	struct bytes tx; /* whole messages (or whole events) being sent */
+	size_t tx_off;
+	uint64_t sent_bytes;
+};
+
+struct relay_token {
+	uint32_t token;
+	uint64_t cursor;
+	uint64_t seen_ms;
+};
+
+struct relay {
+	struct net_loop *loop;
+	struct relay_options opts;
+	struct relay_callbacks cb;
+	char host[NET_ADDR_MAX];
+	char address[NET_ADDR_MAX + 8];
+	char nick[CONSOLE_NICK_MAX + 1];
+	uint16_t port;
+	int listen_fd;
+	uint64_t tick_timer;
+
+	struct console_log log;
+	bool stream_failed;
+	uint8_t *scratch;
+
+	struct relay_client **clients;
+	size_t n_clients, cap_clients;
+	size_t live;
+	uint64_t next_id;
+	int depth;
+	bool need_reap;
+
+	struct relay_token tokens[TOKEN_TABLE_SIZE];
+	uint64_t rng;
+};
+
+static void pump(struct relay *r, struct relay_client *c);
+
+void relay_options_init(struct relay_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->host = RELAY_HOST_DEFAULT;
+	o->port = RELAY_PORT_DEFAULT;
+	o->max_clients = RELAY_MAX_CLIENTS_DEFAULT;
+	o->history_bytes = RELAY_HISTORY_BYTES_DEFAULT;
+	o->lag_cap_bytes = RELAY_LAG_CAP_BYTES_DEFAULT;
+	o->stall_timeout_ms = RELAY_STALL_TIMEOUT_MS_DEFAULT;
+	o->send_buffer_bytes = RELAY_SEND_BUFFER_BYTES_DEFAULT;
+	o->nick = "andross";
+}
+
+const char *relay_client_mode_name(enum relay_client_mode mode)
+{
+	switch (mode) {
+	case RELAY_MODE_CONSOLE:
+		return "console";
+	case RELAY_MODE_RAW:
+		return "raw";
+	default:
+		return "none";
+	}
+}
+
+/* --- bookkeeping --- */
+
+static void enter(struct relay *r)
+{
+	r->depth++;
+}
+
+static void reap(struct relay *r)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < r->n_clients; i++) {
+		struct relay_client *c = r->clients[i];
+		if (!c->dead) {
+			r->clients[j++] = c;
+			continue;
+		}
+		bytes_free(&c->tx);
+		free(c);
+	}
+	r->n_clients = j;
+	r->need_reap = false;
+}
+
+static void leave(struct relay *r)
+{
+	if (--r->depth == 0 && r->need_reap)
+		reap(r);
+}
+
+static void client_info(const struct relay_client *c, struct relay_client_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->id = c->id;
+	info->address = c->address;
+	info->mode = c->mode;
+	info->token = c->token;
+	info->cursor = c->cursor;
+	info->sent_bytes = c->sent_bytes;
+}
+
+static void emit(struct relay *r, const struct relay_client *c, enum relay_client_event ev, uint64_t from, uint64_t to,
+		 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void emit(struct relay *r, const struct relay_client *c, enum relay_client_event ev, uint64_t from, uint64_t to,
+		 const char *fmt, ...)
+{
+	if (!r->cb.client)
+		return;
+	char reason[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	struct relay_client_info info;
+	client_info(c, &info);
+	info.from_byte = from;
+	info.to_byte = to;
+	r->cb.client(r->cb.ud, ev, &info, reason);
+}
+
+static void warn(struct relay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct relay *r, const char *fmt, ...)
+{
+	if (!r->cb.warning)
+		return;
+	char msg[320];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->cb.warning(r->cb.ud, msg);
+}
+
+/* --- console tokens --- */
+
+static struct relay_token *find_token(struct relay *r, uint32_t token)
+{
+	for (size_t i = 0; token && i < TOKEN_TABLE_SIZE; i++)
+		if (r->tokens[i].token == token)
+			return &r->tokens[i];
+	return NULL;
+}
+
+static void remember_token(struct relay *r, uint32_t token, uint64_t cursor)
+{
+	struct relay_token *t = find_token(r, token);
+	if (!t) {
+		t = &r->tokens[0];
+		for (size_t i = 1; i < TOKEN_TABLE_SIZE && t->token; i++)
+			if (!r->tokens[i].token || r->tokens[i].seen_ms < t->seen_ms)
+				t = &r->tokens[i];
+	}
+	t->token = token;
+	t->cursor = cursor;
+	t->seen_ms = net_now_ms();
+}
+
+static struct relay_client *live_client_with_token(struct relay *r, uint32_t token, const struct relay_client * not)
+{
+	for (size_t i = 0; token && i < r->n_clients; i++) {
+		struct relay_client *c = r->clients[i];
+		if (c != not&&!c->dead && c->mode == RELAY_MODE_CONSOLE && c->token == token)
+			return c;
+	}
+	return NULL;
+}
+
+static uint32_t new_token(struct relay *r)
+{
+	uint32_t t;
+	do {
+		r->rng ^= r->rng >> 12;
+		r->rng ^= r->rng << 25;
+		r->rng ^= r->rng >> 27;
+		t = (uint32_t)((r->rng * 0x2545F4914F6CDD1Dull) >> 32);
+	} while (t == 0 || find_token(r, t) || live_client_with_token(r, t, NULL));
+	return t;
+}
+
+/* --- clients --- */
+
+static void drop(struct relay *r, struct relay_client *c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void drop(struct relay *r, struct relay_client *c, const char *fmt, ...)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	if (c->raw_timer)
+		net_loop_cancel(r->loop, c->raw_timer);
+	c->raw_timer = 0;
+	net_loop_unwatch(r->loop, c->fd);
+	net_close(c->fd);
+	c->fd = -1;
+	if (c->mode == RELAY_MODE_CONSOLE)
+		remember_token(r, c->token, c->cursor);
+	r->live--;
+	r->need_reap = true;
+	char reason[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	emit(r, c, RELAY_CLIENT_DISCONNECTED, 0, 0, "%s", reason);
+}
+
+static void want_write(struct relay *r, struct relay_client *c, bool on);
+
+static void on_client_io(void *ud, int fd, unsigned events);
+
+static void want_write(struct relay *r, struct relay_client *c, bool on)
+{
+	if (c->watching_write == on)
+		return;
+	if (on)
+		c->last_progress_ms = net_now_ms();
+	c->watching_write = on;
+	if (net_loop_watch(r->loop, c->fd, NET_READ | (on ? NET_WRITE : 0), on_client_io, c) < 0)
+		drop(r, c, "out of memory");
+}
+
+static inline uint8_t byte_at(const struct console_log *log, uint64_t cursor)
+{
+	return log->ring[cursor % log->history_bytes];
+}
+
+/* A new client's first byte: the current game's Event Payloads, or (between games) the next one. */
+static void place_at_start(struct relay *r, struct relay_client *c)
+{
+	const struct console_log *log = &r->log;
+	if (log->in_game && console_log_readable(log, log->base_cursor)) {
+		c->cursor = log->base_cursor;
+		c->need_game_start = false;
+	} else {
+		c->cursor = log->write;
+		c->need_game_start = true;
+	}
+	c->allowance_bytes = log->write - c->cursor;
+}
+
+/* A client waiting for a game start skips whatever comes before the next Event Payloads. */
+static void seek_game_start(struct relay *r, struct relay_client *c)
+{
+	const struct console_log *log = &r->log;
+	uint64_t before = c->cursor;
+	while (c->cursor < log->write) {
+		if (byte_at(log, c->cursor) == SLP_CMD_EVENT_PAYLOADS && console_log_readable(log, c->cursor)) {
+			c->need_game_start = false;
+			break;
+		}
+		size_t n = console_log_read(log, c->cursor, r->scratch, SCRATCH_BYTES, SIZE_MAX);
+		c->cursor = n ? c->cursor + n : log->write;
+	}
+	if (c->cursor != before)
+		c->force_next = true; /* a console client was told the old position */
+}
+
+/* The client fell too far behind: raw clients are dropped, console clients jump to the write cursor. */
+static void overtake(struct relay *r, struct relay_client *c, uint64_t lag, const char *why)
+{
+	if (c->mode == RELAY_MODE_RAW) {
+		drop(r, c, "%s: %" PRIu64 " bytes behind (lag cap %zu bytes)", why, lag, r->opts.lag_cap_bytes);
+		return;
+	}
+	uint64_t from = c->cursor;
+	c->cursor = r->log.write;
+	c->need_game_start = false;
+	c->force_next = true;
+	c->allowance_bytes = 0;
+	if (c->skip_quiet)
+		return; /* still stalled since the last report */
+	c->skip_quiet = true;
+	emit(r, c, RELAY_CLIENT_SKIPPED, from, c->cursor,
+	     "%s: %" PRIu64 " bytes behind (lag cap %zu bytes); moved forward %" PRIu64 " bytes with forcePos", why,
+	     lag, r->opts.lag_cap_bytes, c->cursor - from);
+}
+
+static uint64_t client_lag(const struct relay *r, const struct relay_client *c)
+{
+	return r->log.write - c->cursor + (c->tx.len - c->tx_off);
+}
+
+static void check_lag(struct relay *r, struct relay_client *c)
+{
+	if (c->need_game_start)
+		return; /* waiting for the next game: whatever comes before it is skipped, not owed */
+	uint64_t lag = client_lag(r, c);
+	if (lag <= r->opts.lag_cap_bytes) {
+		c->allowance_bytes = 0;
+		return;
+	}
+	if (lag - r->opts.lag_cap_bytes > c->allowance_bytes)
+		overtake(r, c, lag, "too slow");
+}
+
+/* Loads the next message (console) or events (raw) into tx. Returns the history bytes loaded. */
+static size_t load_next(struct relay *r, struct relay_client *c)
+{
+	struct console_log *log = &r->log;
+	if (c->need_game_start) {
+		seek_game_start(r, c);
+		if (c->need_game_start)
+			return 0;
+	}
+	if (c->cursor >= log->write)
+		return 0;
+	if (!console_log_readable(log, c->cursor)) {
+		overtake(r, c, log->write - c->cursor, "fell out of the history");
+		return 0;
+	}
+	size_t n;
+	if (c->mode == RELAY_MODE_RAW) {
+		if (!bytes_reserve(&c->tx, SCRATCH_BYTES)) {
+			drop(r, c, "out of memory for its send buffer");
+			return 0;
+		}
+		n = console_log_read(log, c->cursor, c->tx.data + c->tx.len, c->tx.cap - c->tx.len, RAW_READ_BYTES);
+		c->tx.len += n;
+	} else {
+		n = console_log_read(log, c->cursor, r->scratch, SCRATCH_BYTES, CONSOLE_REPLAY_MAX_DATA_BYTES);
+		if (n && !console_replay_encode(&c->tx, c->cursor, c->force_next, r->scratch, n)) {
+			drop(r, c, "out of memory for its send buffer");
+			return 0;
+		}
+		if (n)
+			c->force_next = false;
+	}
+	c->cursor += n;
+	return n;
+}
+
+/* Sends what the client can take now, at most PUMP_BUDGET_BYTES; never waits. */
+static void pump(struct relay *r, struct relay_client *c)
+{
+	size_t written = 0;
+	while (!c->dead) {
+		if (c->tx_off < c->tx.len) {
+			ssize_t n = net_write(c->fd, c->tx.data + c->tx_off, c->tx.len - c->tx_off);
+			if (n < 0) {
+				drop(r, c, "the connection failed while sending");
+				return;
+			}
+			if (n > 0) {
+				c->tx_off += (size_t)n;
+				c->sent_bytes += (uint64_t)n;
+				written += (size_t)n;
+				c->last_progress_ms = net_now_ms();
+				c->skip_quiet = false;
+			}
+			if (c->tx_off < c->tx.len) {
+				want_write(r, c, true);
+				return;
+			}
+			bytes_clear(&c->tx);
+			c->tx_off = 0;
+			c->last_send_ms = net_now_ms();
+		}
+		if (written >= PUMP_BUDGET_BYTES && client_lag(r, c) > 0) {
+			want_write(r, c, true); /* the socket is writable: the loop comes back at once */
+			return;
+		}
+		while (c->tx.len < TX_BATCH_BYTES && load_next(r, c) > 0) {
+		}
+		if (c->dead)
+			return;
+		if (c->tx.len == 0) {
+			want_write(r, c, false);
+			return;
+		}
+	}
+}
+
+static void start_serving(struct relay *r, struct relay_client *c)
+{
+	c->last_send_ms = net_now_ms();
+	pump(r, c);
+}
+
+static void on_raw_timer(void *ud)
+{
+	struct relay_client *c = ud;
+	struct relay *r = c->relay;
+	c->raw_timer = 0;
+	if (c->dead || c->mode != RELAY_MODE_NONE)
+		return;
+	enter(r);
+	c->mode = RELAY_MODE_RAW;
+	place_at_start(r, c);
+	if (c->hs_len)
+		emit(r, c, RELAY_CLIENT_CONNECTED, 0, 0,
+		     "raw stream: %zu bytes but no complete handshake within %d ms; %s", c->hs_len, RELAY_RAW_AFTER_MS,
+		     c->need_game_start ? "starts with the next game" : "starts at the game in progress");
+	else
+		emit(r, c, RELAY_CLIENT_CONNECTED, 0, 0, "raw stream: no handshake within %d ms; %s",
+		     RELAY_RAW_AFTER_MS,
+		     c->need_game_start ? "starts with the next game" : "starts at the game in progress");
+	start_serving(r, c);
+	leave(r);
+}
+
+/* A whole handshake frame arrived within the first 250 ms. */
+static void on_handshake(struct relay *r, struct relay_client *c, const uint8_t *body, size_t len)
+{
+	struct console_hello h;
+	char err[160];
+	if (console_hello_decode(body, len, &h, err, sizeof(err)) < 0) {
+		drop(r, c, "not a console handshake: %s", err);
+		return;
+	}
+	if (c->raw_timer)
+		net_loop_cancel(r->loop, c->raw_timer);
+	c->raw_timer = 0;
+	const struct relay_token *known = find_token(r, h.token);
+	struct relay_client *old = live_client_with_token(r, h.token, c);
+	const char *how;
+	if (known || old) {
+		/*
+		 * A returning client may resume anywhere up to what it was sent, while that is still held. An old
+		 * connection with the same token (dead without a FIN, say) is left alone: it goes when a send fails or
+		 * it stalls, and one client can never cut off another.
+		 */
+		uint64_t bound = known ? known->cursor : 0;
+		if (old && old->cursor > bound)
+			bound = old->cursor;
+		c->token = h.token;
+		if (h.cursor <= bound && console_log_readable(&r->log, h.cursor)) {
+			c->cursor = h.cursor;
+			c->need_game_start = false;
+			c->allowance_bytes = r->log.write - c->cursor;
+			how = "resumed at its cursor";
+		} else {
+			place_at_start(r, c);
+			how = "its cursor cannot be served; restarts at a game start";
+		}
+	} else {
+		c->token = new_token(r);
+		place_at_start(r, c);
+		how = h.token ? "unknown token; new token" : "new token";
+	}
+	c->mode = RELAY_MODE_CONSOLE;
+	remember_token(r, c->token, c->cursor);
+	if (!console_reply_encode(&c->tx, r->nick, RELAY_CONSOLE_VERSION, c->token, c->cursor)) {
+		drop(r, c, "out of memory for its send buffer");
+		return;
+	}
+	emit(r, c, RELAY_CLIENT_CONNECTED, 0, 0, "console protocol: %s, starts at byte %" PRIu64 "%s", how, c->cursor,
+	     c->need_game_start ? " with the next game" : "");
+	start_serving(r, c);
+}
+
+/* Bytes from a client: its handshake, then nothing that matters (read, counted, ignored). */
+static void client_input(struct relay *r, struct relay_client *c, const uint8_t *p, size_t n)
+{
+	c->rx_bytes += n;
+	if (c->rx_bytes > RELAY_CLIENT_INPUT_MAX_BYTES) {
+		drop(r, c, "sent more than %u bytes", RELAY_CLIENT_INPUT_MAX_BYTES);
+		return;
+	}
+	if (c->mode != RELAY_MODE_NONE)
+		return;
+	size_t room = sizeof(c->hs) - c->hs_len;
+	size_t take = n < room ? n : room;
+	memcpy(c->hs + c->hs_len, p, take);
+	c->hs_len += take;
+	if (c->hs_len < 4)
+		return;
+	uint32_t body_len = rd_u32be(c->hs);
+	if (body_len > CONSOLE_HANDSHAKE_MAX_BODY_BYTES) {
+		drop(r, c, "handshake frame of %" PRIu32 " bytes (limit %u)", body_len,
+		     CONSOLE_HANDSHAKE_MAX_BODY_BYTES);
+		return;
+	}
+	if (c->hs_len >= 4 + (size_t)body_len)
+		on_handshake(r, c, c->hs + 4, body_len);
+}
+
+static void on_client_io(void *ud, int fd, unsigned events)
+{
+	struct relay_client *c = ud;
+	struct relay *r = c->relay;
+	(void)fd;
+	enter(r);
+	if (events & (NET_READ | NET_ERROR)) {
+		uint8_t buf[4096];
+		for (int i = 0; i < READS_PER_WAKEUP && !c->dead; i++) {
+			bool closed = false;
+			ssize_t n = net_read(c->fd, buf, sizeof(buf), &closed);
+			if (n < 0) {
+				drop(r, c, "%s", closed ? "closed by the client" : "connection error");
+				break;
+			}
+			if (n == 0)
+				break;
+			client_input(r, c, buf, (size_t)n);
+		}
+	}
+	if (!c->dead && (events & NET_WRITE) && c->mode != RELAY_MODE_NONE)
+		pump(r, c);
+	leave(r);
+}
+
+static void on_listen(void *ud, int fd, unsigned events)
+{
+	struct relay *r = ud;
+	(void)events;
+	enter(r);
+	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+		char peer[NET_ADDR_MAX + 8] = "";
+		int cfd = net_tcp_accept(fd, peer, sizeof(peer));
+		if (cfd < 0)
+			break;
+		struct relay_client tmp = {.id = ++r->next_id, .fd = -1, .mode = RELAY_MODE_NONE};
+		snprintf(tmp.address, sizeof(tmp.address), "%s", peer);
+		if (r->live >= r->opts.max_clients) {
+			net_close(cfd);
+			emit(r, &tmp, RELAY_CLIENT_DISCONNECTED, 0, 0, "refused: the relay is full (%zu clients)",
+			     r->opts.max_clients);
+			continue;
+		}
+		struct relay_client *c = calloc(1, sizeof(*c));
+		if (c && r->n_clients == r->cap_clients) {
+			size_t cap = r->cap_clients ? r->cap_clients * 2 : 16;
+			struct relay_client **p = realloc(r->clients, cap * sizeof(*p));
+			if (p) {
+				r->clients = p;
+				r->cap_clients = cap;
+			}
+		}
+		if (!c || r->n_clients == r->cap_clients) {
+			free(c);
+			net_close(cfd);
+			emit(r, &tmp, RELAY_CLIENT_DISCONNECTED, 0, 0, "refused: out of memory");
+			continue;
+		}
+		*c = tmp;
+		c->relay = r;
+		c->fd = cfd;
+		bytes_init(&c->tx, TX_LIMIT_BYTES);
+		r->clients[r->n_clients++] = c;
+		r->live++;
+		net_set_nodelay(cfd, true);
+		/* a bounded kernel buffer: a client that stops reading shows up as lag instead of megabytes queued */
+		if (r->opts.send_buffer_bytes > 0)
+			net_set_send_buffer(cfd, r->opts.send_buffer_bytes);
+		if (net_loop_watch(r->loop, cfd, NET_READ, on_client_io, c) < 0) {
+			drop(r, c, "out of memory");
+			continue;
+		}
+		c->raw_timer = net_loop_timer(r->loop, RELAY_RAW_AFTER_MS, on_raw_timer, c);
+		if (!c->raw_timer)
+			drop(r, c, "out of memory");
+	}
+	leave(r);
+}
+
+static void on_tick(void *ud)
+{
+	struct relay *r = ud;
+	enter(r);
+	uint64_t now = net_now_ms();
+	for (size_t i = 0; i < r->n_clients; i++) {
+		struct relay_client *c = r->clients[i];
+		if (c->dead || c->mode == RELAY_MODE_NONE)
+			continue;
+		if (c->watching_write) {
+			if (now - c->last_progress_ms >= r->opts.stall_timeout_ms)
+				drop(r, c, "took no data for %" PRIu64 " ms", now - c->last_progress_ms);
+			continue;
+		}
+		if (c->tx.len || now - c->last_send_ms < RELAY_KEEPALIVE_MS)
+			continue;
+		bool ok = c->mode == RELAY_MODE_CONSOLE ? console_keepalive_encode(&c->tx)
+							: bytes_append(&c->tx, SLP_FILLER, SLP_FILLER_LEN);
+		if (!ok)
+			drop(r, c, "out of memory for its send buffer");
+		else
+			pump(r, c);
+	}
+	r->tick_timer = net_loop_timer(r->loop, TICK_MS, on_tick, r);
+	leave(r);
+}
+
+/* --- the relay --- */
+
+struct relay *relay_create(struct net_loop *loop, const struct relay_options *opts, const struct relay_callbacks *cb,
+			   char *err, size_t err_size)
+{
+	struct relay *r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, err_size, "out of memory");
+		return NULL;
+	}
+	r->loop = loop;
+	if (opts)
+		r->opts = *opts;
+	else
+		relay_options_init(&r->opts);
+	if (cb)
+		r->cb = *cb;
+	r->listen_fd = -1;
+	if (!r->opts.max_clients)
+		r->opts.max_clients = RELAY_MAX_CLIENTS_DEFAULT;
+	if (!r->opts.history_bytes)
+		r->opts.history_bytes = RELAY_HISTORY_BYTES_DEFAULT;
+	if (!r->opts.lag_cap_bytes)
+		r->opts.lag_cap_bytes = RELAY_LAG_CAP_BYTES_DEFAULT;
+	if (r->opts.lag_cap_bytes > r->opts.history_bytes / 2)
+		r->opts.lag_cap_bytes = r->opts.history_bytes / 2; /* a lagging client must still be in the history */
+	if (!r->opts.send_buffer_bytes)
+		r->opts.send_buffer_bytes = RELAY_SEND_BUFFER_BYTES_DEFAULT;
+	if (!r->opts.stall_timeout_ms)
+		r->opts.stall_timeout_ms = RELAY_STALL_TIMEOUT_MS_DEFAULT;
+	snprintf(r->host, sizeof(r->host), "%s", r->opts.host && *r->opts.host ? r->opts.host : RELAY_HOST_DEFAULT);
+	r->opts.host = r->host;
+	relay_set_nick(r, r->opts.nick);
+	r->opts.nick = NULL;
+	r->rng = r->opts.seed ? r->opts.seed : (net_now_us() ^ ((uint64_t)(uintptr_t)r << 16) ^ 0x9E3779B97F4A7C15ull);
+	r->scratch = malloc(SCRATCH_BYTES);
+	if (!r->scratch || console_log_init(&r->log, r->opts.history_bytes) < 0) {
+		snprintf(err, err_size, "out of memory for a %zu-byte history", r->opts.history_bytes);
+		free(r->scratch);
+		free(r);
+		return NULL;
+	}
+	r->listen_fd = net_tcp_listen(r->host, r->opts.port, LISTEN_BACKLOG, &r->port, err, err_size);
+	if (r->listen_fd < 0) {
+		console_log_free(&r->log);
+		free(r->scratch);
+		free(r);
+		return NULL;
+	}
+	if (strchr(r->host, ':'))
+		snprintf(r->address, sizeof(r->address), "[%s]:%u", r->host, r->port);
+	else
+		snprintf(r->address, sizeof(r->address), "%s:%u", r->host, r->port);
+	r->tick_timer = net_loop_timer(loop, TICK_MS, on_tick, r);
+	if (!r->tick_timer || net_loop_watch(loop, r->listen_fd, NET_READ, on_listen, r) < 0) {
+		snprintf(err, err_size, "out of memory");
+		relay_destroy(r);
+		return NULL;
+	}
+	return r;
+}
+
+void relay_destroy(struct relay *r)
+{
+	if (!r)
+		return;
+	enter(r);
+	for (size_t i = 0; i < r->n_clients; i++)
+		drop(r, r->clients[i], "the relay stopped");
+	r->depth--;
+	reap(r);
+	if (r->tick_timer)
+		net_loop_cancel(r->loop, r->tick_timer);
+	if (r->listen_fd >= 0) {
+		net_loop_unwatch(r->loop, r->listen_fd);
+		net_close(r->listen_fd);
+	}
+	console_log_free(&r->log);
+	free(r->clients);
+	free(r->scratch);
+	free(r);
+}
+
+int relay_feed(struct relay *r, const uint8_t *data, size_t len)
+{
+	if (r->stream_failed)
+		return -1;
+	enter(r);
+	uint64_t before = r->log.write;
+	int rc = console_log_append(&r->log, data, len);
+	if (rc < 0) {
+		r->stream_failed = true;
+		warn(r, "relay: the source's stream is broken (%s); waiting for it to restart", r->log.error);
+	}
+	if (r->log.write != before) {
+		for (size_t i = 0; i < r->n_clients; i++) {
+			struct relay_client *c = r->clients[i];
+			if (c->dead || c->mode == RELAY_MODE_NONE)
+				continue;
+			check_lag(r, c);
+			if (!c->dead && !c->watching_write)
+				pump(r, c);
+		}
+	}
+	leave(r);
+	return rc;
+}
+
+void relay_source_restart(struct relay *r)
+{
+	console_log_restart(&r->log);
+	r->stream_failed = false;
+}
+
+void relay_set_nick(struct relay *r, const char *nick)
+{
+	snprintf(r->nick, sizeof(r->nick), "%s", nick ? nick : "");
+}
+
+uint16_t relay_port(const struct relay *r)
+{
+	return r->port;
+}
+
+const char *relay_address(const struct relay *r)
+{
+	return r->address;
+}
+
+size_t relay_client_count(const struct relay *r)
+{
+	return r->live;
+}
+
+uint64_t relay_backlog_bytes(const struct relay *r)
+{
+	uint64_t most = 0;
+	for (size_t i = 0; i < r->n_clients; i++) {
+		const struct relay_client *c = r->clients[i];
+		if (c->dead || c->mode == RELAY_MODE_NONE)
+			continue;
+		uint64_t lag = c->need_game_start ? c->tx.len - c->tx_off : client_lag(r, c);
+		if (lag > most)
+			most = lag;
+	}
+	return most;
+}
+
+uint64_t relay_write_cursor(const struct relay *r)
+{
+	return r->log.write;
+}
+
+static const char *event_name(enum relay_client_event ev)
+{
+	switch (ev) {
+	case RELAY_CLIENT_CONNECTED:
+		return "connected";
+	case RELAY_CLIENT_DISCONNECTED:
+		return "disconnected";
+	case RELAY_CLIENT_SKIPPED:
+		return "skipped";
+	}
+	return "unknown";
+}
+
+bool relay_client_event_json(struct bytes *out, const char *relay_address, enum relay_client_event ev,
+			     const struct relay_client_info *info, const char *reason)
+{
+	struct json_writer jw;
+	jw_init(&jw, out);
+	jw_object_begin(&jw, NULL);
+	jw_string(&jw, "type", "relay_client");
+	jw_string(&jw, "relay", relay_address);
+	jw_string(&jw, "event", event_name(ev));
+	jw_int(&jw, "client", (int64_t)info->id);
+	jw_string(&jw, "address", info->address);
+	jw_string(&jw, "mode", relay_client_mode_name(info->mode));
+	if (ev == RELAY_CLIENT_CONNECTED)
+		jw_int(&jw, "cursor", (int64_t)info->cursor);
+	if (ev == RELAY_CLIENT_SKIPPED) {
+		jw_int(&jw, "fromByte", (int64_t)info->from_byte);
+		jw_int(&jw, "toByte", (int64_t)info->to_byte);
+		jw_int(&jw, "skippedBytes", (int64_t)(info->to_byte - info->from_byte));
+	}
+	if (ev == RELAY_CLIENT_DISCONNECTED)
+		jw_int(&jw, "sentBytes", (int64_t)info->sent_bytes);
+	if (reason && *reason)
+		jw_string(&jw, "reason", reason);
+	else
+		jw_null(&jw, "reason");
+	jw_object_end(&jw);
+	return jw.ok;
+}

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The relay's logic in one process: a relay on a loop, raw and console clients on loopback sockets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "bytes.h"
+#include "console_proto.h"
+#include "net/loop.h"
+#include "net/sock.h"
+#include "relay.h"
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fixture {
+	struct net_loop *loop;
+	struct relay *relay;
+	struct bytes file;
+	const uint8_t *events;
+	size_t events_len;
+	/* what the callbacks saw */
+	int connected[3], disconnected[3], skipped;
+	char last_reason[256];
+	int warnings;
+};
+
+static void on_client(void *ud, enum relay_client_event ev, const struct relay_client_info *info, const char *reason)
+{
+	struct fixture *f = ud;
+	if (ev == RELAY_CLIENT_CONNECTED)
+		f->connected[info->mode]++;
+	else if (ev == RELAY_CLIENT_DISCONNECTED)
+		f->disconnected[info->mode]++;
+	else
+		f->skipped++;
+	snprintf(f->last_reason, sizeof(f->last_reason), "%s", reason);
+}
+
+static void on_warning(void *ud, const char *message)
+{
+	struct fixture *f = ud;
+	(void)message;
+	f->warnings++;
+}
+
+static struct fixture *setup_with(const char *replay, size_t max_clients)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	assert_true(tu_read_replay(replay, &f->file));
+	assert_true(tu_events(&f->file, &f->events, &f->events_len));
+	f->loop = net_loop_create();
+	struct relay_options o;
+	relay_options_init(&o);
+	o.port = 0;
+	o.max_clients = max_clients;
+	o.nick = "test-nick";
+	o.seed = 42;
+	struct relay_callbacks cb = {.client = on_client, .warning = on_warning, .ud = f};
+	char err[256];
+	f->relay = relay_create(f->loop, &o, &cb, err, sizeof(err));
+	assert_non_null(f->relay);
+	return f;
+}
+
+static void teardown_fixture(struct fixture *f)
+{
+	relay_destroy(f->relay);
+	net_loop_destroy(f->loop);
+	bytes_free(&f->file);
+	free(f);
+}
+
+static int connect_client(struct fixture *f)
+{
+	char err[128];
+	int fd = net_tcp_connect_start("127.0.0.1", relay_port(f->relay), err, sizeof(err));
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Runs the loop for ms, reading whatever fd receives into got (when not NULL). */
+static void run_for(struct fixture *f, int ms, int fd, struct bytes *got)
+{
+	uint64_t until = net_now_ms() + (uint64_t)ms;
+	while (net_now_ms() < until) {
+		net_loop_run_once(f->loop, 5);
+		if (fd < 0 || !got)
+			continue;
+		uint8_t buf[65536];
+		for (;;) {
+			ssize_t n = net_read(fd, buf, sizeof(buf), NULL);
+			if (n <= 0)
+				break;
+			assert_true(bytes_append(got, buf, (size_t)n));
+		}
+	}
+}
+
+/* Reads until got holds at least want bytes (or timeout). */
+static void run_until(struct fixture *f, int fd, struct bytes *got, size_t want, int timeout_ms)
+{
+	uint64_t until = net_now_ms() + (uint64_t)timeout_ms;
+	while (got->len < want && net_now_ms() < until)
+		run_for(f, 5, fd, got);
+}
+
+/* An event boundary near the middle of the replay: after a frame's bytes, found by feeding whole frames. */
+static size_t boundary_near(const struct fixture *f, size_t at)
+{
+	/* walk events with the 0x35 size table */
+	const uint8_t *p = f->events;
+	uint16_t sizes[256] = {0};
+	size_t n = (size_t)p[1];
+	for (size_t i = 2; i + 3 <= n + 1; i += 3)
+		sizes[p[i]] = rd_u16be(p + i + 1);
+	size_t pos = 1 + n;
+	while (pos < at && pos < f->events_len)
+		pos += 1u + sizes[p[pos]];
+	return pos;
+}
+
+static void test_relay_raw_late_joiner_starts_at_game_start(void **state)
+{
+	(void)state;
+	struct fixture *f = setup_with("realtimeTest.slp", 8);
+	size_t half = boundary_near(f, f->events_len / 2);
+	assert_int_equal(relay_feed(f->relay, f->events, half - 7), 0); /* ends inside an event */
+	int fd = connect_client(f);
+	struct bytes got;
+	bytes_init(&got, 0);
+	run_for(f, RELAY_RAW_AFTER_MS + 150, fd, &got);
+	assert_int_equal(f->connected[RELAY_MODE_RAW], 1);
+	assert_true(got.len > 0);
+	assert_int_equal(got.data[0], 0x35);
+	assert_true(got.len < half);
+	assert_memory_equal(got.data, f->events, got.len);
+	assert_int_equal(relay_feed(f->relay, f->events + half - 7, f->events_len - (half - 7)), 0);
+	run_until(f, fd, &got, f->events_len, 3000);
+	assert_int_equal(got.len, f->events_len);
+	assert_memory_equal(got.data, f->events, f->events_len);
+	assert_int_equal(relay_backlog_bytes(f->relay), 0);
+	bytes_free(&got);
+	net_close(fd);
+	teardown_fixture(f);
+}
+
+static void test_relay_between_games_starts_with_next_game(void **state)
+{
+	(void)state;
+	struct fixture *f = setup_with("v3.13.slp", 8);
+	assert_int_equal(relay_feed(f->relay, f->events, f->events_len), 0); /* a whole game, Game End included */
+	int fd = connect_client(f);
+	struct bytes got;
+	bytes_init(&got, 0);
+	run_for(f, RELAY_RAW_AFTER_MS + 100, fd, &got);
+	assert_int_equal(got.len, 0);
+	assert_int_equal(relay_feed(f->relay, f->events, f->events_len), 0); /* the next game */
+	run_until(f, fd, &got, f->events_len, 3000);
+	assert_int_equal(got.len, f->events_len);
+	assert_memory_equal(got.data, f->events, f->events_len);
+	bytes_free(&got);
+	net_close(fd);
+	teardown_fixture(f);
+}
+
+struct frames {
+	struct console_framer framer;
+	struct console_msg msgs[4096];
+	uint8_t *bodies[4096];
+	size_t n;
+};
+
+static int on_frame(void *ud, const uint8_t *body, size_t len)
+{
+	struct frames *fr = ud;
+	if (fr->n == 4096)
+		return 1;
+	uint8_t *copy = malloc(len);
+	memcpy(copy, body, len);
+	char err[128];
+	assert_int_equal(console_msg_decode(copy, len, &fr->msgs[fr->n], err, sizeof(err)), 0);
+	fr->bodies[fr->n++] = copy;
+	return 0;
+}
+
+static void frames_free(struct frames *fr)
+{
+	for (size_t i = 0; i < fr->n; i++)
+		free(fr->bodies[i]);
+	console_framer_free(&fr->framer);
+}
+
+/* A console client session: sends the handshake, collects decoded messages. */
+static void console_session(struct fixture *f, uint64_t cursor, uint32_t token, int ms, struct frames *fr, int *fd_out)
+{
+	int fd = connect_client(f);
+	uint8_t hs[CONSOLE_HANDSHAKE_BYTES];
+	console_handshake_encode(hs, cursor, token, true);
+	run_for(f, 20, -1, NULL);
+	assert_int_equal(net_write(fd, hs, sizeof(hs)), (ssize_t)sizeof(hs));
+	struct bytes got;
+	bytes_init(&got, 0);
+	run_for(f, ms, fd, &got);
+	console_framer_init(&fr->framer, 0);
+	fr->n = 0;
+	assert_int_equal(console_framer_feed(&fr->framer, got.data, got.len, on_frame, fr), 0);
+	bytes_free(&got);
+	*fd_out = fd;
+}
+
+static void test_relay_console_client_resumes_with_token_and_cursor(void **state)
+{
+	(void)state;
+	struct fixture *f = setup_with("realtimeTest.slp", 8);
+	size_t a = boundary_near(f, f->events_len / 3), b = boundary_near(f, 2 * f->events_len / 3);
+	relay_feed(f->relay, f->events, a);
+	struct frames *fr = calloc(1, sizeof(*fr));
+	int fd;
+	console_session(f, 0, 0, 200, fr, &fd);
+	assert_true(fr->n >= 2);
+	assert_int_equal(fr->msgs[0].type, CONSOLE_MSG_HANDSHAKE);
+	assert_int_equal(fr->msgs[0].nick_len, strlen("test-nick"));
+	assert_memory_equal(fr->msgs[0].nick, "test-nick", fr->msgs[0].nick_len);
+	assert_int_equal(fr->msgs[0].pos, 0);
+	uint32_t token = fr->msgs[0].token;
+	assert_int_not_equal(token, 0);
+	/* REPLAYs are contiguous, whole events, 0x35 starts the first */
+	uint64_t cursor = 0;
+	for (size_t i = 1; i < fr->n; i++) {
+		assert_int_equal(fr->msgs[i].type, CONSOLE_MSG_REPLAY);
+		assert_int_equal(fr->msgs[i].pos, cursor);
+		assert_false(fr->msgs[i].force_pos);
+		assert_memory_equal(fr->msgs[i].data, f->events + cursor, fr->msgs[i].data_len);
+		cursor = fr->msgs[i].next_pos;
+	}
+	assert_int_equal(cursor, a);
+	assert_int_equal(fr->msgs[1].data[0], 0x35);
+	/* it goes away mid-game; more arrives; it comes back with its token and cursor */
+	uint64_t resume_at = fr->msgs[fr->n / 2].pos;
+	frames_free(fr);
+	net_close(fd);
+	run_for(f, 20, -1, NULL);
+	relay_feed(f->relay, f->events + a, b - a);
+	console_session(f, resume_at, token, 200, fr, &fd);
+	assert_int_equal(fr->msgs[0].type, CONSOLE_MSG_HANDSHAKE);
+	assert_int_equal(fr->msgs[0].token, token);
+	assert_int_equal(fr->msgs[0].pos, resume_at);
+	cursor = resume_at;
+	for (size_t i = 1; i < fr->n; i++) {
+		assert_int_equal(fr->msgs[i].pos, cursor);
+		assert_memory_equal(fr->msgs[i].data, f->events + cursor, fr->msgs[i].data_len);
+		cursor = fr->msgs[i].next_pos;
+	}
+	assert_int_equal(cursor, b);
+	frames_free(fr);
+	net_close(fd);
+	free(fr);
+	teardown_fixture(f);
+}
+
+static void test_relay_bogus_token_gets_fresh_token_at_game_start(void **state)
+{
+	(void)state;
+	struct fixture *f = setup_with("realtimeTest.slp", 8);
+	size_t a = boundary_near(f, f->events_len / 2);
+	relay_feed(f->relay, f->events, a);
+	struct frames *fr = calloc(1, sizeof(*fr));
+	int fd;
+	console_session(f, 12345, 0xdeadbeef, 200, fr, &fd);
+	assert_int_equal(fr->msgs[0].type, CONSOLE_MSG_HANDSHAKE);
+	assert_int_not_equal(fr->msgs[0].token, 0xdeadbeef);
+	assert_int_equal(fr->msgs[0].pos, 0);
+	assert_int_equal(fr->msgs[1].pos, 0);
+	assert_int_equal(fr->msgs[1].data[0], 0x35);
+	frames_free(fr);
+	net_close(fd);
+	/* a known token with a cursor it was never sent: same token, back to the game start */
+	uint32_t token = fr->msgs[0].token;
+	run_for(f, 20, -1, NULL);
+	console_session(f, a + 1000, token, 200, fr, &fd);
+	assert_int_equal(fr->msgs[0].token, token);
+	assert_int_equal(fr->msgs[0].pos, 0);
+	frames_free(fr);
+	net_close(fd);
+	free(fr);
+	teardown_fixture(f);
+}
+
+static void test_relay_full_refuses_extra_clients(void **state)
+{
+	(void)state;
+	struct fixture *f = setup_with("v3.13.slp", 2);
+	int fds[3];
+	for (int i = 0; i < 3; i++) {
+		fds[i] = connect_client(f);
+		run_for(f, 20, -1, NULL);
+	}
+	assert_int_equal(relay_client_count(f->relay), 2);
+	assert_int_equal(f->disconnected[RELAY_MODE_NONE], 1);
+	assert_non_null(strstr(f->last_reason, "full"));
+	uint8_t buf[16];
+	bool closed = false;
+	assert_int_equal(net_read(fds[2], buf, sizeof(buf), &closed), -1);
+	assert_true(closed);
+	for (int i = 0; i < 3; i++)
+		net_close(fds[i]);
+	teardown_fixture(f);
+}
+
+static void test_relay_keepalives_when_idle(void **state)
+{
+	(void)state;
+	struct fixture *f = setup_with("v3.13.slp", 8);
+	int raw = connect_client(f);
+	struct frames *fr = calloc(1, sizeof(*fr));
+	int console;
+	console_session(f, 0, 0, 50, fr, &console);
+	frames_free(fr);
+	struct bytes got_raw, got_console;
+	bytes_init(&got_raw, 0);
+	bytes_init(&got_console, 0);
+	uint64_t until = net_now_ms() + RELAY_RAW_AFTER_MS + RELAY_KEEPALIVE_MS + 250;
+	while (net_now_ms() < until) {
+		run_for(f, 5, raw, &got_raw);
+		run_for(f, 5, console, &got_console);
+	}
+	assert_true(got_raw.len >= 5);
+	assert_memory_equal(got_raw.data, "HELO\0", 5);
+	assert_true(got_console.len >= CONSOLE_KEEPALIVE_BYTES);
+	struct bytes ka;
+	bytes_init(&ka, 0);
+	console_keepalive_encode(&ka);
+	assert_memory_equal(got_console.data, ka.data, ka.len);
+	bytes_free(&ka);
+	bytes_free(&got_raw);
+	bytes_free(&got_console);
+	net_close(raw);
+	net_close(console);
+	free(fr);
+	teardown_fixture(f);
+}
+
+static void test_relay_stream_error_waits_for_restart(void **state)
+{
+	(void)state;
+	struct fixture *f = setup_with("v3.13.slp", 8);
+	static const uint8_t junk[] = {0x36, 1, 2, 3};
+	assert_int_equal(relay_feed(f->relay, junk, sizeof(junk)), -1);
+	assert_int_equal(f->warnings, 1);
+	assert_int_equal(relay_feed(f->relay, f->events, f->events_len), -1);
+	relay_source_restart(f->relay);
+	assert_int_equal(relay_feed(f->relay, f->events, f->events_len), 0);
+	assert_int_equal(relay_write_cursor(f->relay), f->events_len);
+	teardown_fixture(f);
+}
+
+static void test_relay_client_event_json(void **state)
+{
+	(void)state;
+	struct relay_client_info info = {.id = 3, .address = "127.0.0.1:5000", .mode = RELAY_MODE_RAW, .sent_bytes = 9};
+	struct bytes out;
+	bytes_init(&out, 0);
+	assert_true(relay_client_event_json(&out, "127.0.0.1:53742", RELAY_CLIENT_DISCONNECTED, &info, "bye \"x\""));
+	assert_true(bytes_append_byte(&out, 0));
+	assert_string_equal(
+		(const char *)out.data,
+		"{\"type\":\"relay_client\",\"relay\":\"127.0.0.1:53742\",\"event\":\"disconnected\",\"client\":3,"
+		"\"address\":\"127.0.0.1:5000\",\"mode\":\"raw\",\"sentBytes\":9,\"reason\":\"bye \\\"x\\\"\"}");
+	bytes_free(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_relay_raw_late_joiner_starts_at_game_start),
+		cmocka_unit_test(test_relay_between_games_starts_with_next_game),
+		cmocka_unit_test(test_relay_console_client_resumes_with_token_and_cursor),
+		cmocka_unit_test(test_relay_bogus_token_gets_fresh_token_at_game_start),
+		cmocka_unit_test(test_relay_full_refuses_extra_clients),
+		cmocka_unit_test(test_relay_keepalives_when_idle),
+		cmocka_unit_test(test_relay_stream_error_waits_for_restart),
+		cmocka_unit_test(test_relay_client_event_json),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
