@@ -17,5 +17,16 @@ int cmd_relay(int argc, char **argv);
 bool cli_wants_help(int argc, char **argv);
 /* Prints `andross: <message>` to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* mkdir -p. Returns 0, or -1 with errno. */
+int cli_make_dirs(const char *path);
+/* SIGINT and SIGTERM stop this loop (NULL: they stop nothing). */
+struct net_loop;
+void cli_stop_loop_on_signals(struct net_loop *loop);
+/* True once SIGINT or SIGTERM arrived while cli_stop_loop_on_signals was in force. */
+bool cli_signalled(void);
+/* `max` (0), `1` or any number above 0 for --speed. Returns false on anything else. */
+bool cli_parse_speed(const char *text, double *speed);
+/* A whole number from min up. Returns false on anything else. */
+bool cli_parse_count(const char *text, long min, long *out);
 /* Opens `-` as stdout, anything else as a file for writing. NULL with an error printed on failure. */
 FILE *cli_open_output(const char *path);

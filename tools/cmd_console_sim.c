@@ -92,15 +92,6 @@ struct sim {
 	int status;
 };
 
-static struct net_loop *signal_loop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	if (signal_loop)
-		net_loop_stop(signal_loop);
-}
-
 static int load_game(struct game *g, const char *path)
 {
 	char err[512];
@@ -477,15 +468,9 @@ int cmd_console_sim(int argc, char **argv)
 		} else if (!strcmp(a, "--broadcast")) {
 			bcast = v;
 		} else if (!strcmp(a, "--speed")) {
-			if (!strcmp(v, "max")) {
-				sim.speed = 0;
-			} else {
-				char *end = NULL;
-				sim.speed = strtod(v, &end);
-				if (!end || *end || !(sim.speed > 0) || sim.speed > 1e6) {
-					cli_error("console-sim: --speed takes max, 1 or a number above 0, not '%s'", v);
-					return 2;
-				}
+			if (!cli_parse_speed(v, &sim.speed)) {
+				cli_error("console-sim: --speed takes max, 1 or a number above 0, not '%s'", v);
+				return 2;
 			}
 		} else {
 			cli_error("console-sim: unknown option %s", a);
@@ -535,11 +520,7 @@ int cmd_console_sim(int argc, char **argv)
 	}
 	snprintf(sim.listen_text, sizeof(sim.listen_text), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, bound);
 	net_loop_watch(sim.loop, sim.listen_fd, NET_READ, on_listen, &sim);
-	signal_loop = sim.loop;
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_stop_loop_on_signals(sim.loop);
 	printf("listening on %s\n", sim.listen_text);
 	fflush(stdout);
 	schedule(&sim, 0);
@@ -547,7 +528,7 @@ int cmd_console_sim(int argc, char **argv)
 
 	if (sim.fd >= 0)
 		drop_client(&sim, "the simulator stops");
-	signal_loop = NULL;
+	cli_stop_loop_on_signals(NULL);
 	net_close(sim.listen_fd);
 	net_close(sim.bcast_fd);
 	console_server_free(&sim.server);

@@ -37,15 +37,6 @@ struct discover {
 	uint64_t expiry_timer;
 };
 
-static struct net_loop *signal_loop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	if (signal_loop)
-		net_loop_stop(signal_loop);
-}
-
 static void report(struct discover *d, const struct discovery_console *c, const char *state)
 {
 	char mac[18];
@@ -209,16 +200,12 @@ int cmd_discover(int argc, char **argv)
 	d.expiry_timer = net_loop_timer(d.loop, EXPIRY_CHECK_MS, on_expiry_timer, &d);
 	if (seconds > 0)
 		net_loop_timer(d.loop, (uint64_t)(seconds * 1000.0), on_stop_timer, d.loop);
-	signal_loop = d.loop;
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_stop_loop_on_signals(d.loop);
 	fprintf(stderr, strchr(host, ':') ? "discover: listening on [%s]:%u\n" : "discover: listening on %s:%u\n", host,
 		port);
 	int rc = net_loop_run(d.loop);
 
-	signal_loop = NULL;
+	cli_stop_loop_on_signals(NULL);
 	net_loop_unwatch(d.loop, d.fd);
 	net_close(d.fd);
 	net_loop_destroy(d.loop);

@@ -116,17 +116,6 @@ struct sim {
 	int status;
 };
 
-static struct net_loop *signal_loop;
-static volatile sig_atomic_t signalled;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	signalled = 1;
-	if (signal_loop)
-		net_loop_stop(signal_loop);
-}
-
 /* ---- cutting a replay into Dolphin's messages ---- */
 
 struct scan {
@@ -508,7 +497,7 @@ static void tick(struct sim *sim)
 {
 	uint64_t now = net_now_ms();
 	bool idle = true;
-	if (signalled || sim->quit_requested)
+	if (cli_signalled() || sim->quit_requested)
 		start_close(sim);
 	switch (sim->phase) {
 	case PHASE_WAIT_CLIENT:
@@ -613,14 +602,9 @@ int cmd_dolphin_sim(int argc, char **argv)
 		} else if (!strcmp(a, "--nick")) {
 			sim.nick = v;
 		} else if (!strcmp(a, "--speed")) {
-			if (!strcmp(v, "max")) {
-				sim.speed = 0;
-			} else {
-				sim.speed = strtod(v, &end);
-				if (!end || *end || !(sim.speed > 0) || sim.speed > 1e6) {
-					cli_error("dolphin-sim: --speed takes max, 1 or a number above 0, not '%s'", v);
-					return 2;
-				}
+			if (!cli_parse_speed(v, &sim.speed)) {
+				cli_error("dolphin-sim: --speed takes max, 1 or a number above 0, not '%s'", v);
+				return 2;
 			}
 		} else if (!strcmp(a, "--menu-ms") || !strcmp(a, "--drop-after") || !strcmp(a, "--wait")) {
 			long long x = strtoll(v, &end, 10);
@@ -684,11 +668,7 @@ int cmd_dolphin_sim(int argc, char **argv)
 		cli_error("dolphin-sim: out of memory");
 		return 1;
 	}
-	signal_loop = sim.loop;
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_stop_loop_on_signals(sim.loop);
 	sim.wait_spectators = (size_t)wait;
 	if (wait)
 		sim.phase = PHASE_WAIT_CLIENT;
@@ -698,7 +678,7 @@ int cmd_dolphin_sim(int argc, char **argv)
 	fflush(stdout);
 	sim.timer = net_loop_timer(sim.loop, 0, on_timer, &sim);
 	net_loop_run(sim.loop);
-	if (signalled)
+	if (cli_signalled())
 		start_close(&sim); /* stopped by a signal: say goodbye like Dolphin does when it shuts down */
 	if (sim.phase == PHASE_CLOSING) {
 		uint64_t deadline = net_now_ms() + 1000;
@@ -725,7 +705,7 @@ int cmd_dolphin_sim(int argc, char **argv)
 	}
 	if (sim.timer)
 		net_loop_cancel(sim.loop, sim.timer);
-	signal_loop = NULL;
+	cli_stop_loop_on_signals(NULL);
 	net_loop_destroy(sim.loop);
 	enet_host_destroy(sim.host);
 	enet_deinitialize();

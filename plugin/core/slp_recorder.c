@@ -17,6 +17,8 @@ struct slp_recorder {
 	bool file_reported_finished;
 	bool stream_failed;
 	uint64_t games_written;
+	uint64_t games_ended;
+	bool done; /* max_games reached: the rest of the stream is ignored */
 };
 
 static void warn(struct slp_recorder *r, const char *fmt, const char *arg)
@@ -30,6 +32,8 @@ static void warn(struct slp_recorder *r, const char *fmt, const char *arg)
 static void on_game_event(void *ud, const struct slp_game_event *ev)
 {
 	struct slp_recorder *r = ud;
+	if (ev->type == SLP_GAME_EVENT_GAME_END)
+		r->games_ended++;
 	if (r->cb.game_event)
 		r->cb.game_event(r->cb.ud, ev);
 }
@@ -77,10 +81,16 @@ static void open_file(struct slp_recorder *r)
 static int on_event(void *ud, const struct slp_event *ev)
 {
 	struct slp_recorder *r = ud;
+	if (r->done)
+		return 0;
 	if (!ev->reassembled && ev->code == SLP_CMD_EVENT_PAYLOADS) {
 		/* a new game: the previous one ends here, whether or not it had a Game End */
 		slp_game_finish(&r->game);
 		close_file(r);
+		if (r->opts.max_games && r->games_ended >= r->opts.max_games) {
+			r->done = true;
+			return 0;
+		}
 		open_file(r);
 	}
 	if (!ev->reassembled && slp_file_is_open(&r->file) && !r->file.failed) {
@@ -162,6 +172,13 @@ void slp_recorder_end(struct slp_recorder *r)
 	close_file(r);
 	slp_splitter_reset(&r->splitter);
 	r->stream_failed = false;
+}
+
+void slp_recorder_set_console_nick(struct slp_recorder *r, const char *nick)
+{
+	snprintf(r->console_nick, sizeof(r->console_nick), "%s", nick ? nick : "");
+	if (slp_file_is_open(&r->file) && !r->file.finished && nick && *nick)
+		snprintf(r->file.meta.console_nick, sizeof(r->file.meta.console_nick), "%s", nick);
 }
 
 const struct slp_game *slp_recorder_game(const struct slp_recorder *r)

@@ -26,6 +26,8 @@ struct slp_recorder_callbacks {
 struct slp_recorder_options {
 	const char *out_dir; /* NULL: write no files */
 	const char *console_nick;
+	/* After this many games have ended, the next game is not started: its bytes are ignored. 0: no limit. */
+	uint64_t max_games;
 };
 
 struct slp_recorder *slp_recorder_create(const struct slp_recorder_options *opts,
@@ -40,5 +42,7 @@ int slp_recorder_feed(struct slp_recorder *r, const uint8_t *data, size_t len);
 void slp_recorder_restart_at_boundary(struct slp_recorder *r);
 /* The source ended (or is being replaced): finishes the current game and file. */
 void slp_recorder_end(struct slp_recorder *r);
+/* The console's name for the metadata of the current (if not yet finished) and later files; "" keeps "unknown". */
+void slp_recorder_set_console_nick(struct slp_recorder *r, const char *nick);
 const struct slp_game *slp_recorder_game(const struct slp_recorder *r);
 uint64_t slp_recorder_games_written(const struct slp_recorder *r);

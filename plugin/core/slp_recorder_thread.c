@@ -9,6 +9,7 @@
 enum item_kind {
 	ITEM_DATA,
 	ITEM_RESTART,
+	ITEM_NICK, /* data: the nickname, NUL-terminated */
 	ITEM_END,
 	ITEM_QUIT,
 };
@@ -84,6 +85,9 @@ static void *run(void *arg)
 			break;
 		case ITEM_RESTART:
 			slp_recorder_restart_at_boundary(t->rec);
+			break;
+		case ITEM_NICK:
+			slp_recorder_set_console_nick(t->rec, (const char *)it->data);
 			break;
 		case ITEM_END:
 		case ITEM_QUIT:
@@ -170,6 +174,19 @@ int slp_recorder_thread_feed(struct slp_recorder_thread *t, const uint8_t *data,
 void slp_recorder_thread_restart_at_boundary(struct slp_recorder_thread *t)
 {
 	push_control(t, ITEM_RESTART);
+}
+
+void slp_recorder_thread_set_console_nick(struct slp_recorder_thread *t, const char *nick)
+{
+	size_t len = strlen(nick ? nick : "");
+	struct item *it = calloc(1, sizeof(*it) + len + 1);
+	if (!it)
+		return;
+	it->kind = ITEM_NICK;
+	memcpy(it->data, nick ? nick : "", len);
+	pthread_mutex_lock(&t->mutex);
+	push(t, it);
+	pthread_mutex_unlock(&t->mutex);
 }
 
 void slp_recorder_thread_end(struct slp_recorder_thread *t)

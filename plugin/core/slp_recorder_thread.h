@@ -27,6 +27,8 @@ struct slp_recorder_thread *slp_recorder_thread_create(const struct slp_recorder
 int slp_recorder_thread_feed(struct slp_recorder_thread *t, const uint8_t *data, size_t len);
 /* Queues a restart at an event boundary (see slp_recorder_restart_at_boundary). */
 void slp_recorder_thread_restart_at_boundary(struct slp_recorder_thread *t);
+/* Queues a new console nickname (see slp_recorder_set_console_nick). */
+void slp_recorder_thread_set_console_nick(struct slp_recorder_thread *t, const char *nick);
 /* Queues the end of the source (see slp_recorder_end). */
 void slp_recorder_thread_end(struct slp_recorder_thread *t);
 /* Bytes queued and not yet handled. */

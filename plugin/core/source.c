@@ -39,6 +39,12 @@ void source_destroy(struct source *src)
 		src->kind->destroy(src);
 }
 
+const char *source_nick(const struct source *src)
+{
+	const char *nick = src && src->kind->nick ? src->kind->nick(src) : NULL;
+	return nick ? nick : "";
+}
+
 const char *source_state_name(enum source_state state)
 {
 	switch (state) {

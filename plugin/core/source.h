@@ -47,12 +47,16 @@ struct source_kind {
 	struct source *(*create)(struct net_loop *loop, const char *address, const struct source_options *opts,
 				 const struct source_callbacks *cb, char *err, size_t err_size);
 	void (*destroy)(struct source *src);
+	/* The name the other end gave itself (a Wii's nickname), or NULL/"" when it has none. Optional. */
+	const char *(*nick)(const struct source *src);
 };
 
 /* Creates the source a URL names. Returns NULL with err (an unknown scheme, a bad address, an unreadable file). */
 struct source *source_create(struct net_loop *loop, const char *url, const struct source_options *opts,
 			     const struct source_callbacks *cb, char *err, size_t err_size);
 void source_destroy(struct source *src);
+/* The source's own name for itself once connected (a Wii's nickname, Dolphin's nick); "" when unknown. */
+const char *source_nick(const struct source *src);
 
 /* Every source struct starts with this header so source_destroy can find its kind. */
 struct source {

@@ -596,11 +596,17 @@ static struct source *relay_create(struct net_loop *loop, const char *address, c
 	return create(&source_kind_relay, loop, address, opts, cb, err, err_size);
 }
 
+static const char *console_nick(const struct source *src)
+{
+	return ((const struct console_source *)src)->nick;
+}
+
 const struct source_kind source_kind_console = {
 	.scheme = "console",
 	.default_port = CONSOLE_PORT_DEFAULT,
 	.create = console_create,
 	.destroy = console_destroy,
+	.nick = console_nick,
 };
 
 const struct source_kind source_kind_relay = {
@@ -608,4 +614,5 @@ const struct source_kind source_kind_relay = {
 	.default_port = RELAY_PORT_DEFAULT,
 	.create = relay_create,
 	.destroy = console_destroy,
+	.nick = console_nick,
 };

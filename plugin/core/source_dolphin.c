@@ -422,9 +422,15 @@ static struct source *dolphin_create(struct net_loop *loop, const char *address,
 	return &ds->base;
 }
 
+static const char *dolphin_nick(const struct source *src)
+{
+	return ((const struct dolphin_source *)src)->nick;
+}
+
 const struct source_kind source_kind_dolphin = {
 	.scheme = "dolphin",
 	.default_port = DOLPHIN_DEFAULT_PORT,
 	.create = dolphin_create,
 	.destroy = dolphin_destroy,
+	.nick = dolphin_nick,
 };
