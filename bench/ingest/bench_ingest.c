@@ -20,6 +20,7 @@
 #include "net/sock.h"
 #include "slp_file.h"
 #include "slp_reader.h"
+#include "slp_frames.h"
 #include "slp_splitter.h"
 #include "source.h"
 
@@ -38,45 +39,9 @@
 struct replay {
 	struct bytes file;
 	const uint8_t *events;
-	size_t *ends; /* frame i spans ends[i - 1] (0 for i = 0) .. ends[i] */
-	size_t n_frames, cap;
-	bool have_frame;
-	int32_t frame;
+	struct slp_frame_cuts frames; /* frame i spans frames.offsets[i] .. frames.offsets[i + 1] */
+	size_t n_frames;
 };
-
-static bool push_end(struct replay *r, size_t at)
-{
-	if (at == 0 || (r->n_frames && r->ends[r->n_frames - 1] == at))
-		return true;
-	if (r->n_frames == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 4096;
-		size_t *p = realloc(r->ends, cap * sizeof(*p));
-		if (!p)
-			return false;
-		r->ends = p;
-		r->cap = cap;
-	}
-	r->ends[r->n_frames++] = at;
-	return true;
-}
-
-/* A new frame number on a Frame Start or a leader Pre-Frame opens a frame: the previous one ends there. */
-static int on_scan_event(void *ud, const struct slp_event *ev)
-{
-	struct replay *r = ud;
-	if (ev->reassembled)
-		return 0;
-	bool opens = (ev->code == SLP_CMD_FRAME_START && ev->size >= 5) ||
-		     (ev->code == SLP_CMD_PRE_FRAME && ev->size >= 7 && !ev->data[6]);
-	if (!opens)
-		return 0;
-	int32_t frame = rd_i32be(ev->data + 1);
-	if ((!r->have_frame || frame != r->frame) && !push_end(r, (size_t)ev->offset))
-		return 1;
-	r->have_frame = true;
-	r->frame = frame;
-	return 0;
-}
 
 static int replay_load(struct replay *r, const char *path, size_t max_frames)
 {
@@ -92,17 +57,11 @@ static int replay_load(struct replay *r, const char *path, size_t max_frames)
 		return -1;
 	}
 	r->events = r->file.data + c.events_offset;
-	struct slp_splitter s;
-	slp_splitter_init(&s);
-	int rc = slp_splitter_feed(&s, r->events, c.events_size, on_scan_event, r);
-	size_t end = rc < 0 ? (size_t)s.offset : c.events_size - slp_splitter_pending_bytes(&s);
-	slp_splitter_free(&s);
-	while (r->n_frames && r->ends[r->n_frames - 1] >= end)
-		r->n_frames--;
-	if (rc > 0 || !push_end(r, end)) {
+	if (slp_frame_cuts_build(r->events, c.events_size, &r->frames) < 0) {
 		fprintf(stderr, "bench_ingest: out of memory\n");
 		return -1;
 	}
+	r->n_frames = r->frames.count - 1;
 	if (max_frames && r->n_frames > max_frames)
 		r->n_frames = max_frames;
 	return 0;
@@ -173,8 +132,8 @@ static void on_frame_timer(void *ud)
 	const struct replay *r = sv->replay;
 	while (sv->next_frame < r->n_frames && now >= sv->t0_us + (uint64_t)((double)sv->next_frame * FRAME_US)) {
 		size_t i = sv->next_frame++;
-		size_t from = i ? r->ends[i - 1] : 0;
-		if (console_log_append(&sv->console.log, r->events + from, r->ends[i] - from) < 0) {
+		size_t from = r->frames.offsets[i];
+		if (console_log_append(&sv->console.log, r->events + from, r->frames.offsets[i + 1] - from) < 0) {
 			server_fail(sv, sv->console.log.error);
 			return;
 		}
@@ -331,7 +290,7 @@ static void on_data(void *ud, const uint8_t *bytes, size_t len)
 	uint64_t now = net_now_us();
 	c->received += len;
 	const struct replay *r = c->replay;
-	while (c->next_frame < r->n_frames && c->received >= r->ends[c->next_frame])
+	while (c->next_frame < r->n_frames && c->received >= r->frames.offsets[c->next_frame + 1])
 		c->arrive_us[c->next_frame++] = now;
 	if (c->next_frame == r->n_frames)
 		net_loop_stop(c->loop);
@@ -403,7 +362,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_ingest: %s holds no frame\n", path);
 		return 1;
 	}
-	uint64_t total = r.ends[r.n_frames - 1];
+	uint64_t total = r.frames.offsets[r.n_frames];
 	struct server sv;
 	if (server_init(&sv, &r, serve_only) < 0)
 		return 1;
@@ -420,7 +379,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		for (size_t i = 0; i < r.n_frames; i++)
-			fprintf(f, "%zu %zu %" PRIu64 "\n", i, r.ends[i], sv.write_us[i]);
+			fprintf(f, "%zu %zu %" PRIu64 "\n", i, r.frames.offsets[i + 1], sv.write_us[i]);
 		fclose(f);
 		server_free(&sv);
 		return 0;
@@ -484,6 +443,6 @@ int main(int argc, char **argv)
 	net_loop_destroy(c.loop);
 	server_free(&sv);
 	bytes_free(&r.file);
-	free(r.ends);
+	slp_frame_cuts_free(&r.frames);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "net/sock.h"
 #include "slp_file.h"
 #include "slp_reader.h"
+#include "slp_frames.h"
 #include "slp_splitter.h"
 
 #include <errno.h>
@@ -44,44 +45,8 @@ static bool pin_cpus; /* --pin: the relay on CPU 0, the feeder and clients on CP
 struct game {
 	struct bytes file;
 	const uint8_t *events;
-	size_t *cuts; /* frame i spans cuts[i] .. cuts[i + 1] */
-	size_t n_cuts, cap_cuts;
-	bool have_frame;
-	int32_t frame;
+	struct slp_frame_cuts frames; /* frame i spans frames.offsets[i] .. frames.offsets[i + 1] */
 };
-
-static int add_cut(struct game *g, size_t at)
-{
-	if (g->n_cuts && g->cuts[g->n_cuts - 1] == at)
-		return 0;
-	if (g->n_cuts == g->cap_cuts) {
-		g->cap_cuts = g->cap_cuts ? g->cap_cuts * 2 : 4096;
-		g->cuts = realloc(g->cuts, g->cap_cuts * sizeof(*g->cuts));
-		if (!g->cuts)
-			return 1;
-	}
-	g->cuts[g->n_cuts++] = at;
-	return 0;
-}
-
-/* Frames as the file source cuts them: a new frame number on a Frame Start or a leader Pre-Frame. */
-static int scan_event(void *ud, const struct slp_event *ev)
-{
-	struct game *g = ud;
-	if (ev->reassembled)
-		return 0;
-	bool opens = (ev->code == SLP_CMD_FRAME_START && ev->size >= 5) ||
-		     (ev->code == SLP_CMD_PRE_FRAME && ev->size >= 7 && !ev->data[6]);
-	if (!opens)
-		return 0;
-	int32_t frame = rd_i32be(ev->data + 1);
-	if (!g->have_frame || frame != g->frame)
-		if (add_cut(g, (size_t)ev->offset))
-			return 1;
-	g->have_frame = true;
-	g->frame = frame;
-	return 0;
-}
 
 static bool load_game(const char *path, struct game *g)
 {
@@ -97,13 +62,7 @@ static bool load_game(const char *path, struct game *g)
 		return false;
 	}
 	g->events = g->file.data + c.events_offset;
-	struct slp_splitter s;
-	slp_splitter_init(&s);
-	add_cut(g, 0);
-	slp_splitter_feed(&s, g->events, c.events_size, scan_event, g);
-	slp_splitter_free(&s);
-	add_cut(g, c.events_size);
-	return true;
+	return slp_frame_cuts_build(g->events, c.events_size, &g->frames) == 0;
 }
 
 /* --- the feeder: one console client (the relay's source) --- */
@@ -197,7 +156,8 @@ static void *feeder_run(void *arg)
 		struct timespec due = {t0.tv_sec + (time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
 		const struct game *g = fd_->game;
-		console_log_append(&server.log, g->events + g->cuts[i], g->cuts[i + 1] - g->cuts[i]);
+		console_log_append(&server.log, g->events + g->frames.offsets[i],
+				   g->frames.offsets[i + 1] - g->frames.offsets[i]);
 		bytes_clear(&tx);
 		while (console_server_next(&server, &session, &tx) == CONSOLE_NEXT_REPLAY) {
 		}
@@ -459,11 +419,11 @@ static bool run_one(const char *label, char *const argv_template[], const struct
 						p += skip;
 						continue;
 					}
-					if (c->pos == g->cuts[c->frame] && buf[p] == 'H') {
+					if (c->pos == g->frames.offsets[c->frame] && buf[p] == 'H') {
 						c->filler = 5;
 						continue;
 					}
-					uint64_t end = g->cuts[c->frame + 1];
+					uint64_t end = g->frames.offsets[c->frame + 1];
 					size_t take = end - c->pos < (size_t)r - p ? (size_t)(end - c->pos)
 										   : (size_t)r - p;
 					c->pos += take;
@@ -512,8 +472,8 @@ static bool run_one(const char *label, char *const argv_template[], const struct
 		for (size_t i = 0; i < frames; i++)
 			if (last_us[i] - fe.write_us[i] > slow)
 				fprintf(stderr, "#   %s: frame %zu (%zu bytes) at +%.3f s: %" PRIu64 " us\n", label, i,
-					g->cuts[i + 1] - g->cuts[i], (double)(fe.write_us[i] - t_go) / 1e6,
-					last_us[i] - fe.write_us[i]);
+					g->frames.offsets[i + 1] - g->frames.offsets[i],
+					(double)(fe.write_us[i] - t_go) / 1e6, last_us[i] - fe.write_us[i]);
 	}
 	free(lat);
 done:
@@ -584,8 +544,8 @@ int main(int argc, char **argv)
 	struct game g;
 	if (!load_game(replay, &g))
 		return 0; /* a benchmark never fails a build */
-	if (frames + 1 > g.n_cuts - 1)
-		frames = g.n_cuts - 2;
+	if (frames + 1 > g.frames.count - 1)
+		frames = g.frames.count - 2;
 	char out_a[] = "/tmp/andross-bench-relay-XXXXXX";
 	char out_n[] = "/tmp/andross-bench-node-XXXXXX";
 	if (!mkdtemp(out_a) || !mkdtemp(out_n))
@@ -643,6 +603,6 @@ int main(int argc, char **argv)
 	}
 	printf("\nCPU = relay process user+system time per second of game (/proc/PID/stat), 100%% = one core.\n");
 	bytes_free(&g.file);
-	free(g.cuts);
+	slp_frame_cuts_free(&g.frames);
 	return 0;
 }
