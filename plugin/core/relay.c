@@ -5,6 +5,7 @@
 #include "console_proto.h"
 #include "console_server.h"
 #include "json_writer.h"
+#include "net/fanout.h"
 #include "net/sock.h"
 #include "slp_splitter.h"
 
@@ -83,6 +84,12 @@ struct relay {
 
 	struct relay_token tokens[TOKEN_TABLE_SIZE];
 	uint64_t rng;
+
+	/* a fan-out's sends, made in parallel (NULL fanout: on this thread alone) */
+	struct net_fanout *fanout;
+	struct net_fanout_job *jobs;
+	struct relay_client **job_clients;
+	size_t cap_jobs;
 };
 
 static void pump(struct relay *r, struct relay_client *c);
@@ -685,6 +692,7 @@ struct relay *relay_create(struct net_loop *loop, const struct relay_options *op
 		snprintf(r->address, sizeof(r->address), "[%s]:%u", r->host, r->port);
 	else
 		snprintf(r->address, sizeof(r->address), "%s:%u", r->host, r->port);
+	r->fanout = net_fanout_create(); /* NULL: the sends are made on this thread alone */
 	r->tick_timer = net_loop_timer(loop, TICK_MS, on_tick, r);
 	if (!r->tick_timer || net_loop_watch(loop, r->listen_fd, NET_READ, on_listen, r) < 0) {
 		snprintf(err, err_size, "out of memory");
@@ -709,10 +717,85 @@ void relay_destroy(struct relay *r)
 		net_loop_unwatch(r->loop, r->listen_fd);
 		net_close(r->listen_fd);
 	}
+	net_fanout_destroy(r->fanout);
+	free(r->jobs);
+	free(r->job_clients);
 	console_log_free(&r->log);
 	free(r->clients);
 	free(r->scratch);
 	free(r);
+}
+
+static bool reserve_jobs(struct relay *r, size_t n)
+{
+	if (n <= r->cap_jobs)
+		return true;
+	struct net_fanout_job *jobs = realloc(r->jobs, n * sizeof(*jobs));
+	if (jobs)
+		r->jobs = jobs;
+	struct relay_client **clients = realloc(r->job_clients, n * sizeof(*clients));
+	if (clients)
+		r->job_clients = clients;
+	if (!jobs || !clients)
+		return false;
+	r->cap_jobs = n;
+	return true;
+}
+
+/*
+ * New bytes for every client that is keeping up: their messages are prepared here, the sends are made in parallel
+ * (net/fanout.h: the kernel's per-send cost dominates a fan-out), then the results are applied here. All client
+ * state stays on this thread; a client still owed bytes after that goes on through pump().
+ */
+static void fan_out(struct relay *r)
+{
+	size_t n = 0;
+	bool parallel = reserve_jobs(r, r->n_clients);
+	for (size_t i = 0; i < r->n_clients; i++) {
+		struct relay_client *c = r->clients[i];
+		if (c->dead || c->mode == RELAY_MODE_NONE)
+			continue;
+		check_lag(r, c);
+		if (c->dead || c->watching_write)
+			continue;
+		if (!parallel) {
+			pump(r, c);
+			continue;
+		}
+		while (c->tx.len < TX_BATCH_BYTES && load_next(r, c) > 0) {
+		}
+		if (c->dead || c->tx_off == c->tx.len)
+			continue;
+		r->jobs[n] = (struct net_fanout_job){.fd = c->fd,
+						     .data = c->tx.data + c->tx_off,
+						     .len = c->tx.len - c->tx_off};
+		r->job_clients[n++] = c;
+	}
+	if (!n)
+		return;
+	net_fanout_send(r->fanout, r->jobs, n);
+	uint64_t now = net_now_ms();
+	for (size_t i = 0; i < n; i++) {
+		struct relay_client *c = r->job_clients[i];
+		ssize_t sent = r->jobs[i].result;
+		if (sent < 0) {
+			drop(r, c, "the connection failed while sending");
+			continue;
+		}
+		if (sent > 0) {
+			c->tx_off += (size_t)sent;
+			c->sent_bytes += (uint64_t)sent;
+			c->last_progress_ms = now;
+			c->skip_quiet = false;
+		}
+		if (c->tx_off == c->tx.len) {
+			/* all sent, as pump() does after its own send */
+			bytes_clear(&c->tx);
+			c->tx_off = 0;
+			c->last_send_ms = now;
+		}
+		pump(r, c); /* sends what is left and what is still owed, or waits for the socket */
+	}
 }
 
 int relay_feed(struct relay *r, const uint8_t *data, size_t len)
@@ -726,16 +809,8 @@ int relay_feed(struct relay *r, const uint8_t *data, size_t len)
 		r->stream_failed = true;
 		warn(r, "relay: the source's stream is broken (%s); waiting for it to restart", r->log.error);
 	}
-	if (r->log.write != before) {
-		for (size_t i = 0; i < r->n_clients; i++) {
-			struct relay_client *c = r->clients[i];
-			if (c->dead || c->mode == RELAY_MODE_NONE)
-				continue;
-			check_lag(r, c);
-			if (!c->dead && !c->watching_write)
-				pump(r, c);
-		}
-	}
+	if (r->log.write != before)
+		fan_out(r);
 	leave(r);
 	return rc;
 }
