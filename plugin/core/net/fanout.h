@@ -26,4 +26,4 @@ void net_fanout_destroy(struct net_fanout *f);
 /* Makes every job's send. Batches smaller than NET_FANOUT_MIN_JOBS, or a NULL f, use the calling thread only. */
 void net_fanout_send(struct net_fanout *f, struct net_fanout_job *jobs, size_t n);
 
-#define NET_FANOUT_MIN_JOBS 8
+#define NET_FANOUT_MIN_JOBS 16
