@@ -35,37 +35,10 @@ int cmd_record(int argc, char **argv)
 			return 2;
 		}
 		i++;
-		if (!strcmp(a, "--source")) {
-			o.source_url = v;
-		} else if (!strcmp(a, "--out")) {
-			o.out_dir = v;
-		} else if (!strcmp(a, "--events")) {
-			o.events_path = v;
-		} else if (!strcmp(a, "--nick")) {
-			o.nick = v;
-		} else if (!strcmp(a, "--games")) {
-			if (!cli_parse_count(v, 1, &o.games)) {
-				cli_error("record: --games takes a whole number above 0, not '%s'", v);
-				return 2;
-			}
-		} else if (!strcmp(a, "--frames")) {
-			bool ok = true;
-			if (!strcmp(v, "all"))
-				o.frame_every = 1;
-			else if (!strcmp(v, "none"))
-				o.frame_every = 0;
-			else
-				ok = cli_parse_count(v, 1, &o.frame_every);
-			if (!ok) {
-				cli_error("record: --frames takes all, none or a whole number above 0, not '%s'", v);
-				return 2;
-			}
-		} else if (!strcmp(a, "--speed")) {
-			if (!cli_parse_speed(v, &o.source.speed)) {
-				cli_error("record: --speed takes max, 1 or a number above 0, not '%s'", v);
-				return 2;
-			}
-		} else {
+		int taken = pipeline_parse_option(&o, a, v);
+		if (taken < 0)
+			return 2;
+		if (!taken) {
 			cli_error("record: unknown option %s", a);
 			fputs(help, stderr);
 			return 2;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 static const char help[] =
-	"usage: andross relay --source SOURCE [--listen HOST:PORT] [--out DIR] [--events -|FILE] [--games N]\n"
+	"usage: andross relay --source SOURCE [--listen HOST:PORT] [--out DIR] [--events -|FILE] [--games N] [--frames F]\n"
 	"                     [--max-clients N] [--nick NAME] [--speed max|1|N] [--history BYTES] [--lag-cap BYTES]\n"
 	"\n"
 	"Relays a source to many clients at once and records it. Clients that send the console handshake (slippi-js\n"
@@ -23,6 +23,7 @@ static const char help[] =
 	"  --out DIR           also write each game to DIR/Game_YYYYMMDDTHHMMSS.slp\n"
 	"  --events -|FILE     game, connection and relay_client events as JSON Lines (docs/events.md)\n"
 	"  --games N           exit after N complete games (once every client has them)\n"
+	"  --frames all|none|N frame events on --events: every frame (default), none, or every Nth\n"
 	"  --max-clients N     at most N clients (default 32); more are accepted and closed at once\n"
 	"  --nick NAME         console nickname served to clients and written to the replays (default: the source's)\n"
 	"  --speed max|1|N     file sources: max = as fast as possible (default), 1 = real time, N = N times faster\n"
@@ -70,21 +71,13 @@ int cmd_relay(int argc, char **argv)
 			return 2;
 		}
 		i++;
-		if (!strcmp(a, "--source")) {
-			o.source_url = v;
+		int taken = pipeline_parse_option(&o, a, v);
+		if (taken < 0)
+			return 2;
+		if (taken) {
+			continue;
 		} else if (!strcmp(a, "--listen")) {
 			listen = v;
-		} else if (!strcmp(a, "--out")) {
-			o.out_dir = v;
-		} else if (!strcmp(a, "--events")) {
-			o.events_path = v;
-		} else if (!strcmp(a, "--nick")) {
-			o.nick = v;
-		} else if (!strcmp(a, "--games")) {
-			if (!cli_parse_count(v, 1, &o.games)) {
-				cli_error("relay: --games takes a whole number above 0, not '%s'", v);
-				return 2;
-			}
 		} else if (!strcmp(a, "--max-clients")) {
 			if (!cli_parse_count(v, 1, &max_clients) || max_clients > 100000) {
 				cli_error("relay: --max-clients takes a whole number from 1 to 100000, not '%s'", v);
@@ -99,11 +92,6 @@ int cmd_relay(int argc, char **argv)
 		} else if (!strcmp(a, "--lag-cap")) {
 			if (!parse_size(v, &ropts.lag_cap_bytes)) {
 				cli_error("relay: --lag-cap takes a size such as 64K or 4M, not '%s'", v);
-				return 2;
-			}
-		} else if (!strcmp(a, "--speed")) {
-			if (!cli_parse_speed(v, &o.source.speed)) {
-				cli_error("relay: --speed takes max, 1 or a number above 0, not '%s'", v);
 				return 2;
 			}
 		} else {

@@ -148,6 +148,44 @@ static int run_loop(struct pipeline *p)
 	return 0;
 }
 
+int pipeline_parse_option(struct pipeline_options *o, const char *a, const char *v)
+{
+	if (!strcmp(a, "--source")) {
+		o->source_url = v;
+	} else if (!strcmp(a, "--out")) {
+		o->out_dir = v;
+	} else if (!strcmp(a, "--events")) {
+		o->events_path = v;
+	} else if (!strcmp(a, "--nick")) {
+		o->nick = v;
+	} else if (!strcmp(a, "--games")) {
+		if (!cli_parse_count(v, 1, &o->games)) {
+			cli_error("%s: --games takes a whole number above 0, not '%s'", o->command, v);
+			return -1;
+		}
+	} else if (!strcmp(a, "--frames")) {
+		bool ok = true;
+		if (!strcmp(v, "all"))
+			o->frame_every = 1;
+		else if (!strcmp(v, "none"))
+			o->frame_every = 0;
+		else
+			ok = cli_parse_count(v, 1, &o->frame_every);
+		if (!ok) {
+			cli_error("%s: --frames takes all, none or a whole number above 0, not '%s'", o->command, v);
+			return -1;
+		}
+	} else if (!strcmp(a, "--speed")) {
+		if (!cli_parse_speed(v, &o->source.speed)) {
+			cli_error("%s: --speed takes max, 1 or a number above 0, not '%s'", o->command, v);
+			return -1;
+		}
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 int pipeline_run(const struct pipeline_options *o)
 {
 	const char *cmd = o->command;

@@ -20,6 +20,11 @@ struct pipeline_options {
 	const struct relay_options *relay; /* NULL: no relay */
 };
 
+/* Takes one of the options every pipeline command shares: --source, --out, --events, --nick, --games, --frames,
+ * --speed. Returns 1 when it was one (and valid), 0 when it is not one of them, -1 when its value is wrong (the
+ * error is printed). */
+int pipeline_parse_option(struct pipeline_options *o, const char *option, const char *value);
+
 /* Runs until the games are done (and relay clients have them, for a bounded time), the source ends, or SIGINT /
  * SIGTERM. Returns the command's exit status. */
 int pipeline_run(const struct pipeline_options *o);
