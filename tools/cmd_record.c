@@ -11,7 +11,7 @@ static const char help[] =
 	"\n"
 	"Plays a source through the live pipeline and writes each game to DIR/Game_YYYYMMDDTHHMMSS.slp (never\n"
 	"replacing a file: a taken name gets _2, _3, ...).\n"
-	"  --source SOURCE     a replay file (FILE.slp); more kinds are listed in docs/cli.md\n"
+	"  --source SOURCE     FILE.slp, console://HOST[:PORT], dolphin://HOST[:PORT] or relay://HOST[:PORT]\n"
 	"  --out DIR           where the .slp files go (created if missing)\n"
 	"  --events -|FILE     game and connection events as JSON Lines (docs/events.md); - for stdout\n"
 	"  --games N           exit after N complete games\n"
