@@ -6,8 +6,8 @@
 #include <string.h>
 
 static const char help[] =
-	"usage: andross record --source SOURCE --out DIR [--events -|FILE] [--games N] [--speed max|1|N]\n"
-	"                      [--nick NAME]\n"
+	"usage: andross record --source SOURCE --out DIR [--events -|FILE] [--games N] [--frames F]\n"
+	"                      [--speed max|1|N] [--nick NAME]\n"
 	"\n"
 	"Plays a source through the live pipeline and writes each game to DIR/Game_YYYYMMDDTHHMMSS.slp (never\n"
 	"replacing a file: a taken name gets _2, _3, ...).\n"
