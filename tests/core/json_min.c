@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A strict JSON reader for the tests: it reads expected.json and checks every JSON text the core writes. It shares
+ * no code with the core on purpose (not even plugin/core/utf8.c), so a bug in the core's UTF-8 or escaping cannot
+ * hide from the tests that check it.
+ */
 #include "json_min.h"
 
 #include <math.h>

@@ -122,10 +122,13 @@ int net_tcp_connect_result(int fd, char *err, size_t err_size)
 	return 0;
 }
 
-int net_tcp_listen(const char *host, uint16_t port, int backlog, uint16_t *bound_port, char *err, size_t err_size)
+/* A non-blocking socket bound to host:port (SO_REUSEADDR; SO_BROADCAST too when asked), listening when backlog
+ * is above 0. Tries each address the host resolves to. Returns the fd, or -1 with err. */
+static int bound_socket(const char *host, uint16_t port, int socktype, int backlog, bool broadcast, char *err,
+			size_t err_size)
 {
 	struct addrinfo *ai = NULL;
-	if (resolve(host, port, SOCK_STREAM, true, &ai, err, err_size) < 0)
+	if (resolve(host, port, socktype, true, &ai, err, err_size) < 0)
 		return -1;
 	int fd = -1;
 	for (struct addrinfo *a = ai; a; a = a->ai_next) {
@@ -134,14 +137,23 @@ int net_tcp_listen(const char *host, uint16_t port, int backlog, uint16_t *bound
 			continue;
 		int one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (broadcast)
+			setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
 		if (net_set_nonblocking(fd) == 0 && bind(fd, a->ai_addr, a->ai_addrlen) == 0 &&
-		    listen(fd, backlog) == 0)
+		    (backlog <= 0 || listen(fd, backlog) == 0))
 			break;
-		snprintf(err, err_size, "cannot listen on %s:%u: %s", host, port, strerror(errno));
+		snprintf(err, err_size, "cannot %s %s:%u: %s", backlog > 0 ? "listen on" : "bind UDP", host, port,
+			 strerror(errno));
 		close(fd);
 		fd = -1;
 	}
 	freeaddrinfo(ai);
+	return fd;
+}
+
+int net_tcp_listen(const char *host, uint16_t port, int backlog, uint16_t *bound_port, char *err, size_t err_size)
+{
+	int fd = bound_socket(host, port, SOCK_STREAM, backlog > 0 ? backlog : 1, false, err, err_size);
 	if (fd >= 0 && bound_port) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
@@ -201,26 +213,7 @@ void net_peer_name(int fd, char *out, size_t out_size)
 
 int net_udp_bind(const char *host, uint16_t port, bool broadcast, char *err, size_t err_size)
 {
-	struct addrinfo *ai = NULL;
-	if (resolve(host, port, SOCK_DGRAM, true, &ai, err, err_size) < 0)
-		return -1;
-	int fd = -1;
-	for (struct addrinfo *a = ai; a; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-		if (fd < 0)
-			continue;
-		int one = 1;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (broadcast)
-			setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one));
-		if (net_set_nonblocking(fd) == 0 && bind(fd, a->ai_addr, a->ai_addrlen) == 0)
-			break;
-		snprintf(err, err_size, "cannot bind UDP %s:%u: %s", host, port, strerror(errno));
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	return fd;
+	return bound_socket(host, port, SOCK_DGRAM, 0, broadcast, err, err_size);
 }
 
 ssize_t net_read(int fd, void *buf, size_t len, bool *closed)
