@@ -329,7 +329,7 @@ bool console_reply_encode(struct bytes *out, const char *nick, const char *versi
 	return frame_end(out, at, w.ok);
 }
 
-bool console_replay_encode(struct bytes *out, uint64_t pos, bool force_pos, const uint8_t *data, size_t len)
+bool console_replay_encode_reserve(struct bytes *out, uint64_t pos, bool force_pos, size_t len, size_t *data_offset)
 {
 	size_t at;
 	if (!frame_begin(out, &at))
@@ -351,10 +351,20 @@ bool console_replay_encode(struct bytes *out, uint64_t pos, bool force_pos, cons
 	ubj_w_key(&w, "forcePos");
 	ubj_w_bool(&w, force_pos);
 	ubj_w_key(&w, "data");
-	ubj_w_blob(&w, data, len);
+	*data_offset = ubj_w_blob_reserve(&w, len);
 	ubj_w_object_end(&w);
 	ubj_w_object_end(&w);
 	return frame_end(out, at, w.ok);
+}
+
+bool console_replay_encode(struct bytes *out, uint64_t pos, bool force_pos, const uint8_t *data, size_t len)
+{
+	size_t data_offset;
+	if (!console_replay_encode_reserve(out, pos, force_pos, len, &data_offset))
+		return false;
+	if (len)
+		memcpy(out->data + data_offset, data, len);
+	return true;
 }
 
 static const uint8_t keepalive_bytes[CONSOLE_KEEPALIVE_BYTES] = {0x00, 0x00, 0x00, 0x0A, 0x7B, 0x69, 0x04,

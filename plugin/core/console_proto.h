@@ -91,6 +91,8 @@ static inline size_t console_framer_pending_bytes(const struct console_framer *f
 /* The console's side. Each appends a whole frame (length prefix included) to out; false when out is full. */
 bool console_reply_encode(struct bytes *out, const char *nick, const char *version, uint32_t token, uint64_t pos);
 bool console_replay_encode(struct bytes *out, uint64_t pos, bool force_pos, const uint8_t *data, size_t len);
+/* The same with the len data bytes left for the caller to fill at out->data + *data_offset. */
+bool console_replay_encode_reserve(struct bytes *out, uint64_t pos, bool force_pos, size_t len, size_t *data_offset);
 bool console_keepalive_encode(struct bytes *out);
 
 /* slippi-js's NORMAL/LEGACY decision (§1.11) on the first bytes of a session. */

@@ -211,13 +211,31 @@ size_t console_log_read(const struct console_log *log, uint64_t cursor, uint8_t 
 			break;
 		if (n + size > max_bytes && n > 0)
 			break;
-		if (n + size > out_size)
+		if (out && n + size > out_size)
 			break;
-		ring_copy(log, c, out + n, size);
+		if (out)
+			ring_copy(log, c, out + n, size);
 		n += size;
 		c += size;
 		if (code == SLP_CMD_GAME_END)
 			break;
+	}
+	return n;
+}
+
+size_t console_log_encode_replay(const struct console_log *log, uint64_t cursor, bool force_pos, size_t max_bytes,
+				 struct bytes *out)
+{
+	size_t n = console_log_read(log, cursor, NULL, 0, max_bytes);
+	if (n == 0)
+		return 0;
+	size_t before = out->len;
+	size_t data_offset;
+	if (!console_replay_encode_reserve(out, cursor, force_pos, n, &data_offset))
+		return SIZE_MAX;
+	if (console_log_read(log, cursor, out->data + data_offset, n, max_bytes) != n) {
+		out->len = before; /* cannot happen: the log did not change in between */
+		return SIZE_MAX;
 	}
 	return n;
 }
@@ -228,20 +246,12 @@ int console_server_init(struct console_server *s, size_t history_bytes, uint64_t
 {
 	memset(s, 0, sizeof(*s));
 	s->rng = seed ? seed : 0x9E3779B97F4A7C15ull;
-	s->scratch = malloc(MAX_EVENT_BYTES);
-	if (!s->scratch || console_log_init(&s->log, history_bytes) < 0) {
-		free(s->scratch);
-		s->scratch = NULL;
-		return -1;
-	}
-	return 0;
+	return console_log_init(&s->log, history_bytes) < 0 ? -1 : 0;
 }
 
 void console_server_free(struct console_server *s)
 {
 	console_log_free(&s->log);
-	free(s->scratch);
-	s->scratch = NULL;
 }
 
 static uint32_t new_token(struct console_server *s)
@@ -289,10 +299,11 @@ enum console_next console_server_next(struct console_server *s, struct console_s
 		session->force_next = true;
 		return CONSOLE_NEXT_OVERFLOW;
 	}
-	size_t n = console_log_read(log, session->cursor, s->scratch, MAX_EVENT_BYTES, CONSOLE_REPLAY_MAX_DATA_BYTES);
+	size_t n = console_log_encode_replay(log, session->cursor, session->force_next, CONSOLE_REPLAY_MAX_DATA_BYTES,
+					     out);
 	if (n == 0)
 		return CONSOLE_NEXT_NONE;
-	if (!console_replay_encode(out, session->cursor, session->force_next, s->scratch, n))
+	if (n == SIZE_MAX)
 		return CONSOLE_NEXT_ERROR;
 	session->cursor += n;
 	session->force_next = false;

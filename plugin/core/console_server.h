@@ -55,16 +55,22 @@ bool console_log_readable(const struct console_log *log, uint64_t cursor);
 /*
  * Copies whole events from cursor into out (at most max_bytes, except that a single larger event is copied
  * alone when out_size allows): stops before an Event Payloads once bytes were read and right after a Game End.
- * Returns the bytes copied (0 when there is nothing to read, or cursor is not readable).
+ * Returns the bytes copied (0 when there is nothing to read, or cursor is not readable). With out NULL it copies
+ * nothing and returns how many bytes it would copy (out_size is then ignored).
  */
 size_t console_log_read(const struct console_log *log, uint64_t cursor, uint8_t *out, size_t out_size,
 			size_t max_bytes);
+
+/* Appends one REPLAY message of the whole events at cursor (at most max_bytes, as console_log_read), reading them
+ * from the log straight into the message. Returns the event bytes sent in it: 0 when there is nothing to send,
+ * SIZE_MAX when out is full. */
+size_t console_log_encode_replay(const struct console_log *log, uint64_t cursor, bool force_pos, size_t max_bytes,
+				 struct bytes *out);
 
 struct console_server {
 	struct console_log log;
 	uint32_t prev_token; /* the token of the last client dropped (Nintendont's client_prev); 0: none */
 	uint64_t rng;
-	uint8_t *scratch;
 };
 
 /* One connected client: its token and read cursor. */

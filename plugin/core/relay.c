@@ -376,8 +376,8 @@ static size_t load_next(struct relay *r, struct relay_client *c)
 		n = console_log_read(log, c->cursor, c->tx.data + c->tx.len, c->tx.cap - c->tx.len, RAW_READ_BYTES);
 		c->tx.len += n;
 	} else {
-		n = console_log_read(log, c->cursor, r->scratch, SCRATCH_BYTES, CONSOLE_REPLAY_MAX_DATA_BYTES);
-		if (n && !console_replay_encode(&c->tx, c->cursor, c->force_next, r->scratch, n)) {
+		n = console_log_encode_replay(log, c->cursor, c->force_next, CONSOLE_REPLAY_MAX_DATA_BYTES, &c->tx);
+		if (n == SIZE_MAX) {
 			drop(r, c, "out of memory for its send buffer");
 			return 0;
 		}

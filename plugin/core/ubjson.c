@@ -475,9 +475,23 @@ void ubj_w_bool(struct ubj_writer *w, bool v)
 	put_byte(w, v ? 'T' : 'F');
 }
 
-void ubj_w_blob(struct ubj_writer *w, const uint8_t *data, size_t len)
+size_t ubj_w_blob_reserve(struct ubj_writer *w, size_t len)
 {
 	put(w, "[$U#", 4);
 	put_length(w, len);
-	put(w, data, len);
+	if (w->ok && !bytes_reserve(w->out, len))
+		w->ok = false;
+	if (!w->ok)
+		return SIZE_MAX;
+	size_t at = w->out->len;
+	memset(w->out->data + at, 0, len);
+	w->out->len += len;
+	return at;
+}
+
+void ubj_w_blob(struct ubj_writer *w, const uint8_t *data, size_t len)
+{
+	size_t at = ubj_w_blob_reserve(w, len);
+	if (at != SIZE_MAX && len)
+		memcpy(w->out->data + at, data, len);
 }

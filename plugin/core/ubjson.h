@@ -89,3 +89,6 @@ void ubj_w_int32(struct ubj_writer *w, int32_t v);
 void ubj_w_bool(struct ubj_writer *w, bool v);
 /* `[$U#<count>` followed by the raw bytes (no closing `]`). */
 void ubj_w_blob(struct ubj_writer *w, const uint8_t *data, size_t len);
+/* The same with the len bytes left for the caller to fill (zeroed here): returns their offset in the output, or
+ * SIZE_MAX when the writer failed. */
+size_t ubj_w_blob_reserve(struct ubj_writer *w, size_t len);
