@@ -19,6 +19,7 @@
 #include "slp_frames.h"
 #include "slp_splitter.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,13 +35,15 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_CLIENTS 512
 
-static bool pin_cpus; /* --pin: the relay on CPU 0, the feeder and clients on CPU 1 */
+static bool pin_cpus;     /* --pin: the relay on CPU 0, the feeder and clients on CPU 1 */
+static int read_every_ms; /* --read-every-ms: clients read on a timer instead of waking for data */
 
 struct game {
 	struct bytes file;
@@ -77,8 +80,16 @@ struct feeder {
 	atomic_bool go;
 	atomic_bool done;
 	atomic_bool quit;
-	uint64_t *write_us; /* per frame */
+	uint64_t *write_us;    /* per frame, CLOCK_MONOTONIC */
+	uint64_t *write_rt_us; /* per frame, CLOCK_REALTIME (the clock of the kernel's receive timestamps) */
 };
+
+static uint64_t realtime_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static bool write_all(int fd, const uint8_t *p, size_t n)
 {
@@ -162,6 +173,7 @@ static void *feeder_run(void *arg)
 		while (console_server_next(&server, &session, &tx) == CONSOLE_NEXT_REPLAY) {
 		}
 		fd_->write_us[i] = net_now_us();
+		fd_->write_rt_us[i] = realtime_us();
 		if (!write_all(fd, tx.data, tx.len))
 			break;
 	}
@@ -248,22 +260,31 @@ static void stop_relay(struct relay_proc *rp)
 	waitpid(rp->pid, NULL, 0);
 }
 
-static uint64_t cpu_ticks(pid_t pid)
+/* CPU time of every thread of pid, in ns: the first field of /proc/PID/task/TID/schedstat (exact, unlike ticks) */
+static uint64_t cpu_ns(pid_t pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
 		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	char *p = strrchr(buf, ')');
-	unsigned long utime = 0, stime = 0;
-	/* after ") ": state(3) ... utime is field 14, stime 15 */
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) == 2)
-		return utime + stime;
-	return 0;
+	uint64_t total = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p2[128];
+		snprintf(p2, sizeof(p2), "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
+		FILE *f = fopen(p2, "r");
+		unsigned long long ns = 0;
+		if (f) {
+			if (fscanf(f, "%llu", &ns) == 1)
+				total += ns;
+			fclose(f);
+		}
+	}
+	closedir(d);
+	return total;
 }
 
 static long rss_kb(pid_t pid)
@@ -307,11 +328,38 @@ static int connect_client(uint16_t port, bool stalled)
 		return -1;
 	}
 	net_set_nonblocking(fd);
+	int on = 1;
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	return fd;
 }
 
+/* recv with the kernel's receive timestamp of the last segment read (CLOCK_REALTIME, µs; 0 if none came) */
+static ssize_t read_stamped(int fd, void *buf, size_t len, uint64_t *kernel_us)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	ssize_t r = recvmsg(fd, &msg, 0);
+	*kernel_us = 0;
+	for (struct cmsghdr *cm = r > 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			*kernel_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+		}
+	}
+	return r;
+}
+
 struct result {
-	double p50_us, p99_us, max_us;
+	double p50_us, p99_us, max_us; /* frame delivered: the kernel's receive timestamp */
+	double p99_read_us;            /* frame read by the client thread (epoll wake-up + read) */
 	size_t frames_measured, frames_missing;
 	double cpu_pct;
 	long rss_kb;
@@ -330,7 +378,9 @@ static bool run_one(const char *label, char *const argv_template[], const struct
 	memset(res, 0, sizeof(*res));
 	struct feeder fe = {.game = g, .frames = frames};
 	fe.write_us = calloc(frames, sizeof(uint64_t));
-	uint64_t *last_us = calloc(frames, sizeof(uint64_t));
+	uint64_t *last_us = calloc(frames, sizeof(uint64_t));   /* CLOCK_MONOTONIC, when read */
+	uint64_t *last_k_us = calloc(frames, sizeof(uint64_t)); /* CLOCK_REALTIME, kernel receive timestamp */
+	fe.write_rt_us = calloc(frames, sizeof(uint64_t));
 	char err[256];
 	fe.listen_fd = net_tcp_listen("127.0.0.1", 0, 4, &fe.port, err, sizeof(err));
 	if (fe.listen_fd < 0) {
@@ -389,19 +439,33 @@ static bool run_one(const char *label, char *const argv_template[], const struct
 	struct timespec settle = {0, 600000000};
 	nanosleep(&settle, NULL);
 	uint8_t buf[65536];
-	uint64_t cpu0 = cpu_ticks(rp.pid);
+	uint64_t cpu0 = cpu_ns(rp.pid);
 	uint64_t t_go = net_now_us();
 	atomic_store(&fe.go, true);
 	size_t complete = 0;
 	uint64_t deadline = net_now_ms() + (uint64_t)((double)frames * 1000.0 / 60.0) + 8000;
 	while (complete < n_clients && net_now_ms() < deadline) {
 		struct epoll_event evs[64];
-		int n = epoll_wait(ep, evs, 64, 50);
+		if (read_every_ms) {
+			struct timespec ts = {0, (long)read_every_ms * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+		int n = epoll_wait(ep, evs, 64, read_every_ms ? 0 : 50);
 		uint64_t now = net_now_us();
 		for (int k = 0; k < n; k++) {
 			struct client *c = evs[k].data.ptr;
 			for (;;) {
-				ssize_t r = read(c->fd, buf, sizeof(buf));
+				/*
+				 * Each read stops at the end of the frame being received, so the kernel's timestamp (that of
+				 * the last segment read) is the moment the frame's last byte reached this client's socket.
+				 */
+				size_t want = sizeof(buf);
+				if (c->filler)
+					want = c->filler;
+				else if (c->frame < frames)
+					want = (size_t)(g->frames.offsets[c->frame + 1] - c->pos);
+				uint64_t kernel_us = 0;
+				ssize_t r = read_stamped(c->fd, buf, want, &kernel_us);
 				if (r <= 0) {
 					if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
 						epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -411,6 +475,7 @@ static bool run_one(const char *label, char *const argv_template[], const struct
 					}
 					break;
 				}
+				bool completed = false;
 				/* walk the bytes: fillers sit at frame boundaries */
 				for (size_t p = 0; p < (size_t)r && c->frame < frames;) {
 					if (c->filler) {
@@ -429,12 +494,18 @@ static bool run_one(const char *label, char *const argv_template[], const struct
 					c->pos += take;
 					p += take;
 					if (c->pos == end) {
+						completed = true;
 						if (now > last_us[c->frame])
 							last_us[c->frame] = now;
+						if (kernel_us > last_k_us[c->frame])
+							last_k_us[c->frame] = kernel_us;
 						if (++c->frame == frames)
 							complete++;
 					}
 				}
+				/* a short read emptied the socket, and after a whole frame epoll says if more came */
+				if ((size_t)r < want || completed || c->frame >= frames)
+					break;
 			}
 		}
 	}
@@ -443,22 +514,37 @@ static bool run_one(const char *label, char *const argv_template[], const struct
 		struct timespec ts = {0, 5000000};
 		nanosleep(&ts, NULL);
 	}
-	uint64_t cpu1 = cpu_ticks(rp.pid);
+	uint64_t cpu1 = cpu_ns(rp.pid);
 	res->rss_kb = rss_kb(rp.pid);
-	res->cpu_pct = (double)(cpu1 - cpu0) / (double)sysconf(_SC_CLK_TCK) / ((double)game_us / 1e6) * 100.0;
+	res->cpu_pct = (double)(cpu1 - cpu0) / 1e3 / (double)game_us * 100.0;
 	/* latencies of frames every reading client got */
 	uint64_t *lat = calloc(frames, sizeof(uint64_t));
+	uint64_t *lat_read = calloc(frames, sizeof(uint64_t));
 	size_t n_lat = 0;
 	for (size_t i = 0; i < frames; i++) {
 		bool all = true;
 		for (size_t k = 0; k < n_clients; k++)
 			if (cl[k].frame <= i || cl[k].frame == frames + 1)
 				all = false;
-		if (all && fe.write_us[i] && last_us[i] >= fe.write_us[i])
-			lat[n_lat++] = last_us[i] - fe.write_us[i];
-		else
+		if (all && fe.write_us[i] && last_us[i] >= fe.write_us[i] && last_k_us[i] >= fe.write_rt_us[i]) {
+			lat[n_lat] = last_k_us[i] - fe.write_rt_us[i];
+			lat_read[n_lat++] = last_us[i] - fe.write_us[i];
+		} else {
 			res->frames_missing++;
+		}
 	}
+	if (getenv("BENCH_RELAY_SLOW_US")) {
+		uint64_t slow = (uint64_t)atol(getenv("BENCH_RELAY_SLOW_US"));
+		for (size_t i = 0; i < frames; i++)
+			if (last_k_us[i] - fe.write_rt_us[i] > slow)
+				fprintf(stderr, "#   %s: frame %zu (%zu bytes) at +%.3f s: %" PRIu64 " us\n", label, i,
+					g->frames.offsets[i + 1] - g->frames.offsets[i],
+					(double)(fe.write_us[i] - t_go) / 1e6, last_k_us[i] - fe.write_rt_us[i]);
+	}
+	qsort(lat_read, n_lat, sizeof(*lat_read), cmp_u64);
+	if (n_lat)
+		res->p99_read_us = (double)lat_read[(n_lat * 99) / 100 < n_lat ? (n_lat * 99) / 100 : n_lat - 1];
+	free(lat_read);
 	qsort(lat, n_lat, sizeof(*lat), cmp_u64);
 	res->frames_measured = n_lat;
 	if (n_lat) {
@@ -467,14 +553,6 @@ static bool run_one(const char *label, char *const argv_template[], const struct
 		res->max_us = (double)lat[n_lat - 1];
 	}
 	res->ok = n_lat > 0;
-	if (getenv("BENCH_RELAY_SLOW_US")) {
-		uint64_t slow = (uint64_t)atol(getenv("BENCH_RELAY_SLOW_US"));
-		for (size_t i = 0; i < frames; i++)
-			if (last_us[i] - fe.write_us[i] > slow)
-				fprintf(stderr, "#   %s: frame %zu (%zu bytes) at +%.3f s: %" PRIu64 " us\n", label, i,
-					g->frames.offsets[i + 1] - g->frames.offsets[i],
-					(double)(fe.write_us[i] - t_go) / 1e6, last_us[i] - fe.write_us[i]);
-	}
 	free(lat);
 done:
 	atomic_store(&fe.quit, true);
@@ -487,19 +565,21 @@ done:
 	net_close(fe.listen_fd);
 	free(cl);
 	free(fe.write_us);
+	free(fe.write_rt_us);
 	free(last_us);
+	free(last_k_us);
 	return res->ok;
 }
 
 static void print_row(const char *relay, const char *scenario, size_t n, const struct result *r)
 {
 	if (!r->ok) {
-		printf("| %-22s | %-16s | %4zu | %10s | %10s | %10s | %7s | %8s |\n", relay, scenario, n, "failed", "",
-		       "", "", "");
+		printf("| %-22s | %-16s | %4zu | %10s | %10s | %10s | %10s | %7s | %8s |\n", relay, scenario, n,
+		       "failed", "", "", "", "", "");
 		return;
 	}
-	printf("| %-22s | %-16s | %4zu | %10.0f | %10.0f | %10.0f | %7zu | %7.2f%% |\n", relay, scenario, n, r->p50_us,
-	       r->p99_us, r->max_us, r->frames_missing, r->cpu_pct);
+	printf("| %-22s | %-16s | %4zu | %10.0f | %10.0f | %10.0f | %10.0f | %7zu | %7.2f%% |\n", relay, scenario, n,
+	       r->p50_us, r->p99_us, r->max_us, r->p99_read_us, r->frames_missing, r->cpu_pct);
 	fflush(stdout);
 }
 
@@ -523,6 +603,8 @@ int main(int argc, char **argv)
 			clients_arg = argv[i + 1];
 		else if (!strcmp(argv[i], "--only"))
 			only = argv[i + 1];
+		else if (!strcmp(argv[i], "--read-every-ms"))
+			read_every_ms = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--pin"))
 			pin_cpus = !strcmp(argv[i + 1], "on");
 	}
@@ -559,13 +641,14 @@ int main(int argc, char **argv)
 	bool do_andross = !only || !strcmp(only, "andross");
 	bool do_node = launcher && (!only || !strcmp(only, "node"));
 
-	printf("# relay benchmark: %zu frames at 60 fps of %s per run; latency = feeder write -> last client has the "
-	       "frame\n# command:",
+	printf("# relay benchmark: %zu frames at 60 fps of %s per run; latency = feeder write -> the frame's last byte "
+	       "is in the last client's socket (kernel receive timestamp); p99 read = the same until the client's "
+	       "thread has read it\n# command:",
 	       frames, replay);
 	for (int i = 0; i < argc; i++)
 		printf(" %s", argv[i]);
-	printf("\n\n| relay                  | scenario         | N    | p50 (µs)   | p99 (µs)   | max (µs)   | missing | "
-	       "CPU      |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+	printf("\n\n| relay                  | scenario         | N    | p50 (µs)   | p99 (µs)   | max (µs)   | p99 read   | "
+	       "missing | CPU      |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
 	size_t counts[16], n_counts = 0;
 	for (const char *p = clients_arg; *p && n_counts < 16;) {
 		counts[n_counts++] = (size_t)strtoul(p, (char **)&p, 10);
@@ -601,7 +684,8 @@ int main(int argc, char **argv)
 		print_row("Launcher-like (Node)", "CPU, 8 clients", 8, &r);
 		printf("#   Launcher-like relay peak RSS (8 clients): %ld KiB\n", r.rss_kb);
 	}
-	printf("\nCPU = relay process user+system time per second of game (/proc/PID/stat), 100%% = one core.\n");
+	printf("\nCPU = the relay process's CPU time (all threads, /proc/PID/task/*/schedstat) per second of game, "
+	       "100%% = one core.\n");
 	bytes_free(&g.file);
 	slp_frame_cuts_free(&g.frames);
 	return 0;

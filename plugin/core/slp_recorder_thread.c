@@ -34,26 +34,43 @@ struct slp_recorder_thread {
 	uint64_t dropped_bytes;
 };
 
-static void push(struct slp_recorder_thread *t, struct item *it)
+/*
+ * Queues it; the caller holds the mutex. Returns whether the queue was empty: the recorder thread waits only on
+ * an empty queue, so only then does it need a signal (given after the unlock, by wake()).
+ */
+static bool push(struct slp_recorder_thread *t, struct item *it)
 {
 	it->next = NULL;
+	bool was_empty = !t->head;
 	if (t->tail)
 		t->tail->next = it;
 	else
 		t->head = it;
 	t->tail = it;
-	pthread_cond_signal(&t->cond);
+	return was_empty;
+}
+
+static void wake(struct slp_recorder_thread *t, bool needed)
+{
+	if (needed)
+		pthread_cond_signal(&t->cond);
+}
+
+static void push_item(struct slp_recorder_thread *t, struct item *it)
+{
+	pthread_mutex_lock(&t->mutex);
+	bool was_empty = push(t, it);
+	pthread_mutex_unlock(&t->mutex);
+	wake(t, was_empty);
 }
 
 static void push_control(struct slp_recorder_thread *t, enum item_kind kind)
 {
 	struct item *it = calloc(1, sizeof(*it));
-	pthread_mutex_lock(&t->mutex);
-	if (it) {
-		it->kind = kind;
-		push(t, it);
-	}
-	pthread_mutex_unlock(&t->mutex);
+	if (!it)
+		return;
+	it->kind = kind;
+	push_item(t, it);
 }
 
 static void *run(void *arg)
@@ -137,37 +154,34 @@ int slp_recorder_thread_feed(struct slp_recorder_thread *t, const uint8_t *data,
 {
 	if (!len)
 		return 0;
+	/* copied before the lock, so the recorder thread never waits on this copy */
+	struct item *it = malloc(sizeof(*it) + len);
+	if (it) {
+		it->kind = ITEM_DATA;
+		it->len = len;
+		memcpy(it->data, data, len);
+	}
 	pthread_mutex_lock(&t->mutex);
-	bool room = len <= t->limit_bytes - t->queued_bytes;
-	bool first_overflow = false;
+	bool room = it && len <= t->limit_bytes - t->queued_bytes;
+	bool first_overflow = false, was_empty = false;
 	if (!room) {
-		first_overflow = !t->overflowing;
-		t->overflowing = true;
+		first_overflow = it && !t->overflowing; /* out of memory is not reported as a stalled disk */
+		t->overflowing = t->overflowing || it;
 		t->dropped_bytes += len;
 	} else {
-		t->queued_bytes += len; /* reserved before the copy, so the check stays exact */
+		t->queued_bytes += len;
+		was_empty = push(t, it);
 	}
 	pthread_mutex_unlock(&t->mutex);
 	if (!room) {
+		free(it);
 		/* reported from this thread: the recorder thread is the one that is stuck */
 		if (first_overflow && t->user_cb.warning)
 			t->user_cb.warning(t->user_cb.ud, "the recorder's queue is full (the disk has stalled); bytes "
 							  "are being dropped from the recording, the relay goes on");
 		return -1;
 	}
-	struct item *it = malloc(sizeof(*it) + len);
-	pthread_mutex_lock(&t->mutex);
-	if (!it) {
-		t->queued_bytes -= len;
-		t->dropped_bytes += len;
-		pthread_mutex_unlock(&t->mutex);
-		return -1;
-	}
-	it->kind = ITEM_DATA;
-	it->len = len;
-	memcpy(it->data, data, len);
-	push(t, it);
-	pthread_mutex_unlock(&t->mutex);
+	wake(t, was_empty);
 	return 0;
 }
 
@@ -184,9 +198,7 @@ void slp_recorder_thread_set_console_nick(struct slp_recorder_thread *t, const c
 		return;
 	it->kind = ITEM_NICK;
 	memcpy(it->data, nick ? nick : "", len);
-	pthread_mutex_lock(&t->mutex);
-	push(t, it);
-	pthread_mutex_unlock(&t->mutex);
+	push_item(t, it);
 }
 
 void slp_recorder_thread_end(struct slp_recorder_thread *t)
@@ -207,12 +219,10 @@ void slp_recorder_thread_destroy(struct slp_recorder_thread *t)
 	if (!t)
 		return;
 	struct item *quit = calloc(1, sizeof(*quit));
-	pthread_mutex_lock(&t->mutex);
 	if (quit) {
 		quit->kind = ITEM_QUIT;
-		push(t, quit);
+		push_item(t, quit);
 	}
-	pthread_mutex_unlock(&t->mutex);
 	if (quit)
 		pthread_join(t->thread, NULL);
 	else

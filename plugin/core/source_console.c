@@ -465,7 +465,8 @@ static void on_io(void *ud, int fd, unsigned events)
 		}
 		cs->last_rx_ms = net_now_ms();
 		process(cs, cs->rx, (size_t)n);
-		if (cs->stop)
+		/* a short read emptied the socket: the loop reports it again when more arrives, so no read to EAGAIN */
+		if (cs->stop || (size_t)n < READ_CHUNK_BYTES)
 			return;
 	}
 }

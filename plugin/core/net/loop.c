@@ -1,21 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Two back ends behind one API: epoll on Linux, where a wait costs the same whatever the number of idle sockets
+ * (a relay with 64 clients wakes for one readable source socket per frame), and POSIX poll elsewhere (the model
+ * for a WSAPoll port). Define ANDROSS_NET_POLL to use poll on Linux too; the tests build both.
+ *
+ * Watches live in a table indexed by file descriptor. Each watch of a descriptor gets a new generation number, so
+ * an event reported for a descriptor that was unwatched (and maybe reused) during the same dispatch is skipped.
+ */
 #include "loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__linux__) && !defined(ANDROSS_NET_POLL)
+#define LOOP_EPOLL 1
+#include <sys/epoll.h>
+#else
+#define LOOP_EPOLL 0
+#include <poll.h>
+#endif
+
 struct watch {
-	int fd;
-	unsigned events;
+	unsigned events; /* 0: not watched */
+	uint32_t gen;
 	net_io_fn fn;
 	void *ud;
-	bool removed;
 };
 
 struct timer {
@@ -25,14 +39,31 @@ struct timer {
 	void *ud;
 };
 
+/* what one wait reported for one descriptor */
+struct ready {
+	int fd;
+	uint32_t gen;
+	unsigned events;
+};
+
 struct net_loop {
-	struct watch *watches;
-	size_t n_watches, cap_watches;
+	struct watch *watches; /* indexed by fd */
+	size_t cap_watches;
+	uint32_t next_gen;
 	struct timer *timers;
 	size_t n_timers, cap_timers;
 	uint64_t next_timer_id;
+	struct ready *ready;
+	size_t cap_ready;
+#if LOOP_EPOLL
+	int epfd;
+	struct epoll_event *evs;
+	size_t cap_evs;
+	size_t n_watched; /* sizes evs */
+#else
 	struct pollfd *pfds;
 	size_t cap_pfds;
+#endif
 	int wake[2];
 	volatile sig_atomic_t stop;
 };
@@ -49,6 +80,8 @@ uint64_t net_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+#define WAKE_FD_TAG UINT64_MAX
+
 struct net_loop *net_loop_create(void)
 {
 	struct net_loop *loop = calloc(1, sizeof(*loop));
@@ -62,7 +95,20 @@ struct net_loop *net_loop_create(void)
 		fcntl(loop->wake[i], F_SETFL, fcntl(loop->wake[i], F_GETFL) | O_NONBLOCK);
 		fcntl(loop->wake[i], F_SETFD, FD_CLOEXEC);
 	}
+#if LOOP_EPOLL
+	loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_FD_TAG};
+	if (loop->epfd < 0 || epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wake[0], &ev) < 0) {
+		if (loop->epfd >= 0)
+			close(loop->epfd);
+		close(loop->wake[0]);
+		close(loop->wake[1]);
+		free(loop);
+		return NULL;
+	}
+#endif
 	loop->next_timer_id = 1;
+	loop->next_gen = 1;
 	return loop;
 }
 
@@ -70,61 +116,95 @@ void net_loop_destroy(struct net_loop *loop)
 {
 	if (!loop)
 		return;
+#if LOOP_EPOLL
+	close(loop->epfd);
+	free(loop->evs);
+#else
+	free(loop->pfds);
+#endif
 	close(loop->wake[0]);
 	close(loop->wake[1]);
 	free(loop->watches);
 	free(loop->timers);
-	free(loop->pfds);
+	free(loop->ready);
 	free(loop);
 }
 
-static struct watch *find_watch(struct net_loop *loop, int fd)
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-	for (size_t i = 0; i < loop->n_watches; i++)
-		if (loop->watches[i].fd == fd && !loop->watches[i].removed)
-			return &loop->watches[i];
-	return NULL;
+	if (need <= *cap)
+		return true;
+	size_t c = *cap ? *cap : 16;
+	while (c < need)
+		c *= 2;
+	void *q = realloc(*p, c * elem);
+	if (!q)
+		return false;
+	memset((char *)q + *cap * elem, 0, (c - *cap) * elem);
+	*p = q;
+	*cap = c;
+	return true;
 }
+
+#if LOOP_EPOLL
+static uint32_t epoll_mask(unsigned events)
+{
+	return ((events & NET_READ) ? EPOLLIN : 0) | ((events & NET_WRITE) ? EPOLLOUT : 0);
+}
+
+static int epoll_set(struct net_loop *loop, int fd, const struct watch *w, bool is_new)
+{
+	struct epoll_event ev = {.events = epoll_mask(w->events), .data.u64 = ((uint64_t)w->gen << 32) | (uint32_t)fd};
+	if (epoll_ctl(loop->epfd, is_new ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) == 0)
+		return 0;
+	/* the descriptor was closed (and reused) without an unwatch, or added by a watch we forgot: try the other op */
+	if (errno == ENOENT || errno == EEXIST)
+		return epoll_ctl(loop->epfd, errno == ENOENT ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+	return -1;
+}
+#endif
 
 int net_loop_watch(struct net_loop *loop, int fd, unsigned events, net_io_fn fn, void *ud)
 {
-	struct watch *w = find_watch(loop, fd);
-	if (!w) {
-		if (loop->n_watches == loop->cap_watches) {
-			size_t cap = loop->cap_watches ? loop->cap_watches * 2 : 16;
-			struct watch *p = realloc(loop->watches, cap * sizeof(*p));
-			if (!p)
-				return -1;
-			loop->watches = p;
-			loop->cap_watches = cap;
-		}
-		w = &loop->watches[loop->n_watches++];
-	}
-	w->fd = fd;
-	w->events = events;
-	w->fn = fn;
-	w->ud = ud;
-	w->removed = false;
+	if (fd < 0 || !(events & (NET_READ | NET_WRITE)))
+		return -1;
+	if (!grow((void **)&loop->watches, &loop->cap_watches, (size_t)fd + 1, sizeof(struct watch)))
+		return -1;
+	struct watch *w = &loop->watches[fd];
+	bool is_new = w->events == 0;
+	struct watch nw = {.events = events & (NET_READ | NET_WRITE),
+			   .gen = is_new ? loop->next_gen++ : w->gen,
+			   .fn = fn,
+			   .ud = ud};
+	if (!nw.gen)
+		nw.gen = loop->next_gen++; /* 0 never names a live watch */
+#if LOOP_EPOLL
+	/* always told to the kernel: the fd may have been closed and reused without an unwatch */
+	if (epoll_set(loop, fd, &nw, is_new) < 0)
+		return -1;
+	if (is_new)
+		loop->n_watched++;
+#endif
+	*w = nw;
 	return 0;
 }
 
 void net_loop_unwatch(struct net_loop *loop, int fd)
 {
-	struct watch *w = find_watch(loop, fd);
-	if (w)
-		w->removed = true; /* compacted after dispatch, so a callback may unwatch safely */
+	if (fd < 0 || (size_t)fd >= loop->cap_watches || !loop->watches[fd].events)
+		return;
+#if LOOP_EPOLL
+	epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL); /* fails harmlessly if fd was already closed */
+	loop->n_watched--;
+#endif
+	memset(&loop->watches[fd], 0, sizeof(loop->watches[fd]));
 }
 
 uint64_t net_loop_timer(struct net_loop *loop, uint64_t delay_ms, net_timer_fn fn, void *ud)
 {
-	if (loop->n_timers == loop->cap_timers) {
-		size_t cap = loop->cap_timers ? loop->cap_timers * 2 : 16;
-		struct timer *p = realloc(loop->timers, cap * sizeof(*p));
-		if (!p)
-			return 0;
-		loop->timers = p;
-		loop->cap_timers = cap;
-	}
+	if (loop->n_timers == loop->cap_timers &&
+	    !grow((void **)&loop->timers, &loop->cap_timers, loop->n_timers + 1, sizeof(struct timer)))
+		return 0;
 	struct timer *t = &loop->timers[loop->n_timers++];
 	t->id = loop->next_timer_id++;
 	t->due_ms = net_now_ms() + delay_ms;
@@ -156,15 +236,6 @@ bool net_loop_stopping(const struct net_loop *loop)
 	return loop->stop != 0;
 }
 
-static void compact_watches(struct net_loop *loop)
-{
-	size_t j = 0;
-	for (size_t i = 0; i < loop->n_watches; i++)
-		if (!loop->watches[i].removed)
-			loop->watches[j++] = loop->watches[i];
-	loop->n_watches = j;
-}
-
 static void run_due_timers(struct net_loop *loop)
 {
 	uint64_t now = net_now_ms();
@@ -185,50 +256,71 @@ static void run_due_timers(struct net_loop *loop)
 	}
 }
 
-int net_loop_run_once(struct net_loop *loop, int timeout_ms)
+static void drain_wake(struct net_loop *loop)
 {
-	compact_watches(loop);
-	size_t n = loop->n_watches + 1;
-	if (n > loop->cap_pfds) {
-		struct pollfd *p = realloc(loop->pfds, n * sizeof(*p));
-		if (!p)
-			return -1;
-		loop->pfds = p;
-		loop->cap_pfds = n;
+	char buf[64];
+	while (read(loop->wake[0], buf, sizeof(buf)) > 0) {
 	}
-	loop->pfds[0].fd = loop->wake[0];
-	loop->pfds[0].events = POLLIN;
-	loop->pfds[0].revents = 0;
-	for (size_t i = 0; i < loop->n_watches; i++) {
-		struct pollfd *p = &loop->pfds[i + 1];
-		p->fd = loop->watches[i].fd;
-		p->events = (short)(((loop->watches[i].events & NET_READ) ? POLLIN : 0) |
-				    ((loop->watches[i].events & NET_WRITE) ? POLLOUT : 0));
-		p->revents = 0;
-	}
-	uint64_t now = net_now_ms();
-	for (size_t i = 0; i < loop->n_timers; i++) {
-		int64_t wait = (int64_t)loop->timers[i].due_ms - (int64_t)now;
-		if (wait < 0)
-			wait = 0;
-		if (timeout_ms < 0 || wait < timeout_ms)
-			timeout_ms = (int)wait;
-	}
-	int rc = poll(loop->pfds, (nfds_t)n, timeout_ms);
-	if (rc < 0 && errno != EINTR)
+}
+
+/* Waits and fills loop->ready. Returns the number of ready descriptors, or -1. */
+static int wait_ready(struct net_loop *loop, int timeout_ms)
+{
+#if LOOP_EPOLL
+	size_t want = loop->n_watched + 1;
+	if (!grow((void **)&loop->evs, &loop->cap_evs, want, sizeof(struct epoll_event)) ||
+	    !grow((void **)&loop->ready, &loop->cap_ready, want, sizeof(struct ready)))
 		return -1;
-	if (rc > 0 && loop->pfds[0].revents) {
-		char buf[64];
-		while (read(loop->wake[0], buf, sizeof(buf)) > 0) {
-		}
-	}
-	size_t watched = loop->n_watches;
-	for (size_t i = 0; rc > 0 && i < watched && !loop->stop; i++) {
-		short re = loop->pfds[i + 1].revents;
-		if (!re)
+	int rc = epoll_wait(loop->epfd, loop->evs, (int)want, timeout_ms);
+	if (rc < 0)
+		return errno == EINTR ? 0 : -1;
+	int n = 0;
+	for (int i = 0; i < rc; i++) {
+		const struct epoll_event *e = &loop->evs[i];
+		if (e->data.u64 == WAKE_FD_TAG) {
+			drain_wake(loop);
 			continue;
-		struct watch *w = &loop->watches[i];
-		if (w->removed || w->fd != loop->pfds[i + 1].fd)
+		}
+		unsigned ev = 0;
+		if (e->events & (EPOLLIN | EPOLLHUP))
+			ev |= NET_READ;
+		if (e->events & EPOLLOUT)
+			ev |= NET_WRITE;
+		if (e->events & (EPOLLERR | EPOLLHUP))
+			ev |= NET_ERROR;
+		loop->ready[n++] = (struct ready){.fd = (int)(uint32_t)e->data.u64,
+						  .gen = (uint32_t)(e->data.u64 >> 32),
+						  .events = ev};
+	}
+	return n;
+#else
+	size_t n_fds = 1;
+	for (size_t fd = 0; fd < loop->cap_watches; fd++)
+		n_fds += loop->watches[fd].events != 0;
+	if (!grow((void **)&loop->pfds, &loop->cap_pfds, n_fds, sizeof(struct pollfd)) ||
+	    !grow((void **)&loop->ready, &loop->cap_ready, n_fds, sizeof(struct ready)))
+		return -1;
+	loop->pfds[0] = (struct pollfd){.fd = loop->wake[0], .events = POLLIN};
+	size_t k = 1;
+	for (size_t fd = 0; fd < loop->cap_watches; fd++) {
+		const struct watch *w = &loop->watches[fd];
+		if (!w->events)
+			continue;
+		loop->pfds[k] = (struct pollfd){.fd = (int)fd,
+						.events = (short)(((w->events & NET_READ) ? POLLIN : 0) |
+								  ((w->events & NET_WRITE) ? POLLOUT : 0))};
+		loop->ready[k - 1].gen = w->gen; /* remembered now: a callback may re-watch the fd */
+		k++;
+	}
+	int rc = poll(loop->pfds, (nfds_t)k, timeout_ms);
+	if (rc < 0)
+		return errno == EINTR ? 0 : -1;
+	if (rc > 0 && loop->pfds[0].revents)
+		drain_wake(loop);
+	int n = 0;
+	for (size_t i = 1; rc > 0 && i < k; i++) {
+		short re = loop->pfds[i].revents;
+		if (!re)
 			continue;
 		unsigned ev = 0;
 		if (re & (POLLIN | POLLHUP))
@@ -237,7 +329,38 @@ int net_loop_run_once(struct net_loop *loop, int timeout_ms)
 			ev |= NET_WRITE;
 		if (re & (POLLERR | POLLHUP | POLLNVAL))
 			ev |= NET_ERROR;
-		w->fn(w->ud, w->fd, ev);
+		loop->ready[n++] = (struct ready){.fd = loop->pfds[i].fd, .gen = loop->ready[i - 1].gen, .events = ev};
+	}
+	return n;
+#endif
+}
+
+int net_loop_run_once(struct net_loop *loop, int timeout_ms)
+{
+	uint64_t now = net_now_ms();
+	for (size_t i = 0; i < loop->n_timers; i++) {
+		int64_t wait = (int64_t)loop->timers[i].due_ms - (int64_t)now;
+		if (wait < 0)
+			wait = 0;
+		if (timeout_ms < 0 || wait < timeout_ms)
+			timeout_ms = (int)wait;
+	}
+	int n = wait_ready(loop, timeout_ms);
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < n && !loop->stop; i++) {
+		const struct ready *r = &loop->ready[i];
+		if ((size_t)r->fd >= loop->cap_watches)
+			continue;
+		const struct watch *w = &loop->watches[r->fd];
+		/* unwatched, or watched anew, by an earlier callback of this pass */
+		if (!w->events || w->gen != r->gen)
+			continue;
+		unsigned ev = r->events;
+		if (!(w->events & NET_WRITE))
+			ev &= ~NET_WRITE;
+		if (ev)
+			w->fn(w->ud, r->fd, ev);
 	}
 	if (!loop->stop)
 		run_due_timers(loop);

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The event loop (plugin/core/net/loop.c) on real sockets: readiness, write interest, unwatch and fd reuse during
+ * a dispatch, timers and a stop from another thread. Built twice: with the platform's back end (epoll on Linux)
+ * and with ANDROSS_NET_POLL (the portable poll back end).
+ */
+#include "net/loop.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct hit {
+	int calls;
+	int fd;
+	unsigned events;
+	/* what the callback does */
+	struct net_loop *loop;
+	int unwatch_fd;       /* >= 0: unwatch this fd */
+	bool close_and_reuse; /* close unwatch_fd, make a new pair, watch its end with `reuse_hit` */
+	struct hit *reuse_hit;
+	int reuse_pair[2];
+	bool drain;
+};
+
+static void on_io(void *ud, int fd, unsigned events)
+{
+	struct hit *h = ud;
+	h->calls++;
+	h->fd = fd;
+	h->events = events;
+	if (h->drain) {
+		char buf[256];
+		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0) {
+		}
+	}
+	if (h->unwatch_fd >= 0) {
+		net_loop_unwatch(h->loop, h->unwatch_fd);
+		if (h->close_and_reuse) {
+			close(h->unwatch_fd);
+			assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, h->reuse_pair), 0);
+			net_loop_watch(h->loop, h->reuse_pair[0], NET_READ, on_io, h->reuse_hit);
+		}
+		h->unwatch_fd = -1;
+	}
+}
+
+static void pair(int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+}
+
+static void test_read_and_write_interest(void **state)
+{
+	(void)state;
+	struct net_loop *loop = net_loop_create();
+	assert_non_null(loop);
+	int a[2];
+	pair(a);
+	struct hit h = {.unwatch_fd = -1, .drain = true};
+	assert_int_equal(net_loop_watch(loop, a[0], NET_READ, on_io, &h), 0);
+	/* nothing to read: the wait times out, no call */
+	assert_int_equal(net_loop_run_once(loop, 20), 0);
+	assert_int_equal(h.calls, 0);
+	assert_int_equal(write(a[1], "x", 1), 1);
+	assert_int_equal(net_loop_run_once(loop, 1000), 0);
+	assert_int_equal(h.calls, 1);
+	assert_int_equal(h.fd, a[0]);
+	assert_true(h.events & NET_READ);
+	assert_false(h.events & NET_WRITE); /* writable, but not asked */
+	/* asking for write: reported at once */
+	assert_int_equal(net_loop_watch(loop, a[0], NET_READ | NET_WRITE, on_io, &h), 0);
+	assert_int_equal(net_loop_run_once(loop, 1000), 0);
+	assert_int_equal(h.calls, 2);
+	assert_true(h.events & NET_WRITE);
+	assert_false(h.events & NET_READ);
+	/* back to read only: no call */
+	assert_int_equal(net_loop_watch(loop, a[0], NET_READ, on_io, &h), 0);
+	assert_int_equal(net_loop_run_once(loop, 20), 0);
+	assert_int_equal(h.calls, 2);
+	/* the peer hangs up: reported as readable (a read then sees the end) */
+	close(a[1]);
+	assert_int_equal(net_loop_run_once(loop, 1000), 0);
+	assert_int_equal(h.calls, 3);
+	assert_true(h.events & NET_READ);
+	net_loop_unwatch(loop, a[0]);
+	close(a[0]);
+	net_loop_destroy(loop);
+}
+
+static void test_only_ready_fds_are_dispatched(void **state)
+{
+	(void)state;
+	enum { N = 300 };
+	struct net_loop *loop = net_loop_create();
+	int(*pairs)[2] = calloc(N, sizeof(*pairs));
+	struct hit *hits = calloc(N, sizeof(*hits));
+	for (int i = 0; i < N; i++) {
+		pair(pairs[i]);
+		hits[i] = (struct hit){.unwatch_fd = -1, .drain = true};
+		assert_int_equal(net_loop_watch(loop, pairs[i][0], NET_READ, on_io, &hits[i]), 0);
+	}
+	for (int round = 0; round < 5; round++) {
+		int k = (round * 97 + 13) % N;
+		assert_int_equal(write(pairs[k][1], "y", 1), 1);
+		assert_int_equal(net_loop_run_once(loop, 1000), 0);
+		for (int i = 0; i < N; i++)
+			assert_int_equal(hits[i].calls, i == k ? 1 : 0);
+		hits[k].calls = 0;
+	}
+	for (int i = 0; i < N; i++) {
+		net_loop_unwatch(loop, pairs[i][0]);
+		close(pairs[i][0]);
+		close(pairs[i][1]);
+	}
+	free(pairs);
+	free(hits);
+	net_loop_destroy(loop);
+}
+
+/* Two readable fds; the first callback to run unwatches the other, which then must not be called. */
+static void test_unwatch_during_dispatch(void **state)
+{
+	(void)state;
+	struct net_loop *loop = net_loop_create();
+	int a[2], b[2];
+	pair(a);
+	pair(b);
+	struct hit ha = {.loop = loop, .unwatch_fd = b[0], .drain = true};
+	struct hit hb = {.loop = loop, .unwatch_fd = a[0], .drain = true};
+	net_loop_watch(loop, a[0], NET_READ, on_io, &ha);
+	net_loop_watch(loop, b[0], NET_READ, on_io, &hb);
+	assert_int_equal(write(a[1], "1", 1), 1);
+	assert_int_equal(write(b[1], "2", 1), 1);
+	assert_int_equal(net_loop_run_once(loop, 1000), 0);
+	assert_int_equal(ha.calls + hb.calls, 1);
+	/* the one still watched is still served */
+	struct hit *alive = ha.calls ? &ha : &hb;
+	int alive_fd = ha.calls ? a[1] : b[1];
+	assert_int_equal(write(alive_fd, "3", 1), 1);
+	assert_int_equal(net_loop_run_once(loop, 1000), 0);
+	assert_int_equal(alive->calls, 2);
+	net_loop_unwatch(loop, a[0]);
+	net_loop_unwatch(loop, b[0]);
+	close(a[0]), close(a[1]), close(b[0]), close(b[1]);
+	net_loop_destroy(loop);
+}
+
+/*
+ * The first callback closes the other readable fd and opens a new socket, which gets the same number, and watches
+ * it. The event already collected for the old fd must not reach the new watch (its socket has nothing to read).
+ */
+static void test_fd_reused_during_dispatch(void **state)
+{
+	(void)state;
+	struct net_loop *loop = net_loop_create();
+	int a[2], b[2];
+	pair(a);
+	pair(b);
+	struct hit fresh = {.unwatch_fd = -1};
+	struct hit ha = {.loop = loop, .unwatch_fd = b[0], .close_and_reuse = true, .reuse_hit = &fresh, .drain = true};
+	struct hit hb = {.loop = loop, .unwatch_fd = a[0], .close_and_reuse = true, .reuse_hit = &fresh, .drain = true};
+	net_loop_watch(loop, a[0], NET_READ, on_io, &ha);
+	net_loop_watch(loop, b[0], NET_READ, on_io, &hb);
+	assert_int_equal(write(a[1], "1", 1), 1);
+	assert_int_equal(write(b[1], "2", 1), 1);
+	assert_int_equal(net_loop_run_once(loop, 1000), 0);
+	assert_int_equal(ha.calls + hb.calls, 1);
+	struct hit *first = ha.calls ? &ha : &hb;
+	int closed = ha.calls ? b[0] : a[0];
+	assert_int_equal(first->reuse_pair[0], closed); /* the lowest free number was reused */
+	assert_int_equal(fresh.calls, 0);
+	/* the new socket is served once it has data */
+	assert_int_equal(write(first->reuse_pair[1], "z", 1), 1);
+	fresh.drain = true;
+	assert_int_equal(net_loop_run_once(loop, 1000), 0);
+	assert_int_equal(fresh.calls, 1);
+	assert_int_equal(fresh.fd, first->reuse_pair[0]);
+	int survivor = ha.calls ? a[0] : b[0];
+	net_loop_unwatch(loop, survivor);
+	net_loop_unwatch(loop, first->reuse_pair[0]);
+	close(survivor);
+	close(first->reuse_pair[0]);
+	close(first->reuse_pair[1]);
+	close(a[1]);
+	close(b[1]);
+	net_loop_destroy(loop);
+}
+
+/* A descriptor closed without an unwatch, whose number is then reused and watched again, is served. */
+static void test_closed_without_unwatch(void **state)
+{
+	(void)state;
+	struct net_loop *loop = net_loop_create();
+	int a[2], b[2];
+	pair(a);
+	struct hit h = {.unwatch_fd = -1, .drain = true};
+	net_loop_watch(loop, a[0], NET_READ, on_io, &h);
+	int old = a[0];
+	close(a[0]);
+	close(a[1]);
+	pair(b);
+	assert_int_equal(b[0], old);
+	assert_int_equal(net_loop_watch(loop, b[0], NET_READ, on_io, &h), 0);
+	assert_int_equal(write(b[1], "q", 1), 1);
+	assert_int_equal(net_loop_run_once(loop, 1000), 0);
+	assert_int_equal(h.calls, 1);
+	net_loop_unwatch(loop, b[0]);
+	close(b[0]);
+	close(b[1]);
+	net_loop_destroy(loop);
+}
+
+static int order[8], n_order;
+
+static void on_timer(void *ud)
+{
+	order[n_order++] = (int)(intptr_t)ud;
+}
+
+static void test_timers(void **state)
+{
+	(void)state;
+	struct net_loop *loop = net_loop_create();
+	n_order = 0;
+	uint64_t t0 = net_now_ms();
+	net_loop_timer(loop, 30, on_timer, (void *)(intptr_t)3);
+	net_loop_timer(loop, 10, on_timer, (void *)(intptr_t)1);
+	uint64_t cancelled = net_loop_timer(loop, 5, on_timer, (void *)(intptr_t)9);
+	net_loop_timer(loop, 20, on_timer, (void *)(intptr_t)2);
+	net_loop_cancel(loop, cancelled);
+	while (n_order < 3 && net_now_ms() - t0 < 2000)
+		assert_int_equal(net_loop_run_once(loop, -1), 0);
+	assert_int_equal(n_order, 3);
+	assert_int_equal(order[0], 1);
+	assert_int_equal(order[1], 2);
+	assert_int_equal(order[2], 3);
+	assert_true(net_now_ms() - t0 >= 30);
+	net_loop_destroy(loop);
+}
+
+static void *stop_later(void *arg)
+{
+	struct timespec ts = {0, 50 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	net_loop_stop(arg);
+	return NULL;
+}
+
+static void test_stop_from_another_thread(void **state)
+{
+	(void)state;
+	struct net_loop *loop = net_loop_create();
+	pthread_t t;
+	uint64_t t0 = net_now_ms();
+	pthread_create(&t, NULL, stop_later, loop);
+	assert_int_equal(net_loop_run(loop), 0); /* nothing watched, no timer: only the stop ends it */
+	pthread_join(t, NULL);
+	assert_true(net_loop_stopping(loop));
+	assert_true(net_now_ms() - t0 < 5000);
+	net_loop_destroy(loop);
+}
+
+static void test_bad_watch(void **state)
+{
+	(void)state;
+	struct net_loop *loop = net_loop_create();
+	struct hit h = {.unwatch_fd = -1};
+	assert_int_equal(net_loop_watch(loop, -1, NET_READ, on_io, &h), -1);
+	assert_int_equal(net_loop_watch(loop, 0, 0, on_io, &h), -1);
+	net_loop_unwatch(loop, -1);
+	net_loop_unwatch(loop, 100000); /* never watched */
+	net_loop_destroy(loop);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_and_write_interest),  cmocka_unit_test(test_only_ready_fds_are_dispatched),
+		cmocka_unit_test(test_unwatch_during_dispatch),  cmocka_unit_test(test_fd_reused_during_dispatch),
+		cmocka_unit_test(test_closed_without_unwatch),   cmocka_unit_test(test_timers),
+		cmocka_unit_test(test_stop_from_another_thread), cmocka_unit_test(test_bad_watch),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
