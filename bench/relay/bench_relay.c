@@ -9,6 +9,12 @@
  *
  *   bench_relay --tool build/tools/andross --launcher bench/relay/launcher_like_relay.mjs
  *               [--replay FILE.slp] [--frames N] [--clients 1,16,64,256] [--node node] [--only andross|node]
+ *               [--repeat K] [--read-every-ms MS] [--pin on|off]
+ *
+ * Latency is measured to the kernel's receive timestamp (SO_TIMESTAMPNS) of the segment that completes the frame in
+ * the last client's socket, and also to the moment the client thread has read it ("p99 read"). --repeat runs every
+ * scenario K times (the relays alternating) and adds a table of medians; --read-every-ms makes the clients read on
+ * a timer instead of waking for each segment, which shows what waking them costs the relay.
  */
 #define _GNU_SOURCE /* sched_setaffinity */
 #include "console_server.h"
@@ -41,6 +47,7 @@
 #include <unistd.h>
 
 #define MAX_CLIENTS 512
+#define MAX_REPEAT 9
 
 static bool pin_cpus;     /* --pin: the relay on CPU 0, the feeder and clients on CPU 1 */
 static int read_every_ms; /* --read-every-ms: clients read on a timer instead of waking for data */
@@ -520,7 +527,7 @@ static bool run_one(const char *label, char *const argv_template[], const struct
 	/* latencies of frames every reading client got */
 	uint64_t *lat = calloc(frames, sizeof(uint64_t));
 	uint64_t *lat_read = calloc(frames, sizeof(uint64_t));
-	size_t n_lat = 0;
+	size_t n_lat = 0, stamp_anomalies = 0;
 	for (size_t i = 0; i < frames; i++) {
 		bool all = true;
 		for (size_t k = 0; k < n_clients; k++)
@@ -528,11 +535,19 @@ static bool run_one(const char *label, char *const argv_template[], const struct
 				all = false;
 		if (all && fe.write_us[i] && last_us[i] >= fe.write_us[i] && last_k_us[i] >= fe.write_rt_us[i]) {
 			lat[n_lat] = last_k_us[i] - fe.write_rt_us[i];
-			lat_read[n_lat++] = last_us[i] - fe.write_us[i];
+			lat_read[n_lat] = last_us[i] - fe.write_us[i];
+			/* a frame cannot be in the socket later than it was read (2 µs: the two clocks' stamps differ) */
+			if (lat[n_lat] > lat_read[n_lat] + 2)
+				stamp_anomalies++;
+			n_lat++;
 		} else {
 			res->frames_missing++;
 		}
 	}
+	if (stamp_anomalies)
+		fprintf(stderr,
+			"#   %s: %zu frames have a kernel receive stamp later than their read: the stamps are off\n",
+			label, stamp_anomalies);
 	if (getenv("BENCH_RELAY_SLOW_US")) {
 		uint64_t slow = (uint64_t)atol(getenv("BENCH_RELAY_SLOW_US"));
 		for (size_t i = 0; i < frames; i++)
@@ -571,6 +586,37 @@ done:
 	return res->ok;
 }
 
+static double median_of(const struct result *runs, size_t n, size_t field_offset)
+{
+	double v[MAX_REPEAT];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (runs[i].ok)
+			v[k++] = *(const double *)((const char *)&runs[i] + field_offset);
+	for (size_t i = 1; i < k; i++) /* insertion sort: a handful of values */
+		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return k ? (k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2) : 0;
+}
+
+/* Each column's median over the runs that worked; missing frames are summed. */
+static void median_result(const struct result *runs, size_t n, struct result *m)
+{
+	memset(m, 0, sizeof(*m));
+	for (size_t i = 0; i < n; i++) {
+		m->ok |= runs[i].ok;
+		m->frames_missing += runs[i].frames_missing;
+	}
+	m->p50_us = median_of(runs, n, offsetof(struct result, p50_us));
+	m->p99_us = median_of(runs, n, offsetof(struct result, p99_us));
+	m->max_us = median_of(runs, n, offsetof(struct result, max_us));
+	m->p99_read_us = median_of(runs, n, offsetof(struct result, p99_read_us));
+	m->cpu_pct = median_of(runs, n, offsetof(struct result, cpu_pct));
+}
+
 static void print_row(const char *relay, const char *scenario, size_t n, const struct result *r)
 {
 	if (!r->ok) {
@@ -587,7 +633,7 @@ int main(int argc, char **argv)
 {
 	const char *tool = NULL, *launcher = NULL, *replay = NULL, *node = "node", *clients_arg = "1,16,64,256";
 	const char *only = NULL;
-	size_t frames = 600;
+	size_t frames = 600, repeat = 1;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--tool"))
 			tool = argv[i + 1];
@@ -603,6 +649,8 @@ int main(int argc, char **argv)
 			clients_arg = argv[i + 1];
 		else if (!strcmp(argv[i], "--only"))
 			only = argv[i + 1];
+		else if (!strcmp(argv[i], "--repeat"))
+			repeat = (size_t)atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--read-every-ms"))
 			read_every_ms = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--pin"))
@@ -615,11 +663,13 @@ int main(int argc, char **argv)
 		if (sched_setaffinity(0, sizeof(set), &set) < 0)
 			pin_cpus = false;
 	}
+	if (repeat < 1 || repeat > MAX_REPEAT)
+		repeat = repeat < 1 ? 1 : MAX_REPEAT;
 	if (!tool || !replay) {
 		fprintf(stderr,
 			"usage: bench_relay --tool ANDROSS --replay FILE.slp [--launcher launcher_like_relay.mjs]\n"
 			"                   [--frames N] [--clients 1,16,64,256] [--node node] [--only andross|node]\n"
-			"                   [--pin on|off]\n");
+			"                   [--repeat K] [--read-every-ms MS] [--pin on|off]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -657,32 +707,51 @@ int main(int argc, char **argv)
 		else
 			break;
 	}
-	struct result r;
-	for (size_t i = 0; i < n_counts; i++) {
-		if (counts[i] > MAX_CLIENTS)
-			continue;
-		if (do_andross) {
-			run_one("andross", andross_argv, &g, frames, counts[i], false, &r);
-			print_row("andross relay", "all reading", counts[i], &r);
-		}
-		if (do_node) {
-			run_one("node", node_argv, &g, frames, counts[i], false, &r);
-			print_row("Launcher-like (Node)", "all reading", counts[i], &r);
+	/* scenarios in the order they run; each is run `repeat` times, andross and Node alternating */
+	struct scenario {
+		const char *name;
+		size_t n;
+		bool stalled;
+		struct result runs[2][MAX_REPEAT]; /* [0] andross, [1] Node */
+	} sc[20];
+	size_t n_sc = 0;
+	for (size_t i = 0; i < n_counts && n_sc < 17; i++)
+		if (counts[i] <= MAX_CLIENTS)
+			sc[n_sc++] = (struct scenario){.name = "all reading", .n = counts[i]};
+	sc[n_sc++] = (struct scenario){.name = "+1 stalled", .n = 64, .stalled = true};
+	sc[n_sc++] = (struct scenario){.name = "CPU, 8 clients", .n = 8};
+	const char *relay_name[2] = {"andross relay", "Launcher-like (Node)"};
+	char **relay_argv[2] = {andross_argv, node_argv};
+	bool relay_on[2] = {do_andross, do_node};
+	long rss[2] = {0, 0};
+	for (size_t i = 0; i < n_sc; i++) {
+		for (size_t k = 0; k < repeat; k++) {
+			for (int w = 0; w < 2; w++) {
+				if (!relay_on[w])
+					continue;
+				struct result *r = &sc[i].runs[w][k];
+				run_one(w ? "node" : "andross", relay_argv[w], &g, frames, sc[i].n, sc[i].stalled, r);
+				print_row(relay_name[w], sc[i].name, sc[i].n, r);
+				if (!strcmp(sc[i].name, "CPU, 8 clients") && r->rss_kb > rss[w])
+					rss[w] = r->rss_kb;
+			}
 		}
 	}
-	if (do_andross) {
-		run_one("andross", andross_argv, &g, frames, 64, true, &r);
-		print_row("andross relay", "+1 stalled", 64, &r);
-		run_one("andross", andross_argv, &g, frames, 8, false, &r);
-		print_row("andross relay", "CPU, 8 clients", 8, &r);
-		printf("#   andross relay peak RSS (8 clients): %ld KiB\n", r.rss_kb);
-	}
-	if (do_node) {
-		run_one("node", node_argv, &g, frames, 64, true, &r);
-		print_row("Launcher-like (Node)", "+1 stalled", 64, &r);
-		run_one("node", node_argv, &g, frames, 8, false, &r);
-		print_row("Launcher-like (Node)", "CPU, 8 clients", 8, &r);
-		printf("#   Launcher-like relay peak RSS (8 clients): %ld KiB\n", r.rss_kb);
+	for (int w = 0; w < 2; w++)
+		if (relay_on[w])
+			printf("#   %s peak RSS (8 clients): %ld KiB\n", relay_name[w], rss[w]);
+	if (repeat > 1) {
+		printf("\nMedian of %zu runs (each column on its own):\n\n| relay                  | scenario         | N    | "
+		       "p50 (µs)   | p99 (µs)   | max (µs)   | p99 read   | missing | CPU      |\n"
+		       "|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+		       repeat);
+		for (size_t i = 0; i < n_sc; i++)
+			for (int w = 0; w < 2; w++)
+				if (relay_on[w]) {
+					struct result m;
+					median_result(sc[i].runs[w], repeat, &m);
+					print_row(relay_name[w], sc[i].name, sc[i].n, &m);
+				}
 	}
 	printf("\nCPU = the relay process's CPU time (all threads, /proc/PID/task/*/schedstat) per second of game, "
 	       "100%% = one core.\n");
