@@ -8,13 +8,14 @@
  * feeder's write to the moment the last client holds the frame's last byte. Linux only (epoll, /proc).
  *
  *   bench_relay --tool build/tools/andross --launcher bench/relay/launcher_like_relay.mjs
- *               [--replay FILE.slp] [--frames N] [--clients 1,16,64,256] [--node node] [--only andross|node]
- *               [--repeat K] [--read-every-ms MS] [--pin on|off]
+ *               [--replay FILE.slp] [--frames N] [--clients 1,16,64,256] [--node node] [--only andross|node|floor]
+ *               [--floor build/bench/relay/floor_relay] [--repeat K] [--read-every-ms MS] [--pin on|off]
  *
  * Latency is measured to the kernel's receive timestamp (SO_TIMESTAMPNS) of the segment that completes the frame in
  * the last client's socket, and also to the moment the client thread has read it ("p99 read"). --repeat runs every
  * scenario K times (the relays alternating) and adds a table of medians; --read-every-ms makes the clients read on
- * a timer instead of waking for each segment, which shows what waking them costs the relay.
+ * a timer instead of waking for each segment, which shows what waking them costs the relay. --floor adds
+ * floor_relay.c, which makes only the sends, as the third relay.
  */
 #define _GNU_SOURCE /* sched_setaffinity */
 #include "console_server.h"
@@ -632,7 +633,7 @@ static void print_row(const char *relay, const char *scenario, size_t n, const s
 int main(int argc, char **argv)
 {
 	const char *tool = NULL, *launcher = NULL, *replay = NULL, *node = "node", *clients_arg = "1,16,64,256";
-	const char *only = NULL;
+	const char *only = NULL, *floor = NULL;
 	size_t frames = 600, repeat = 1;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--tool"))
@@ -649,6 +650,8 @@ int main(int argc, char **argv)
 			clients_arg = argv[i + 1];
 		else if (!strcmp(argv[i], "--only"))
 			only = argv[i + 1];
+		else if (!strcmp(argv[i], "--floor"))
+			floor = argv[i + 1];
 		else if (!strcmp(argv[i], "--repeat"))
 			repeat = (size_t)atol(argv[i + 1]);
 		else if (!strcmp(argv[i], "--read-every-ms"))
@@ -668,8 +671,8 @@ int main(int argc, char **argv)
 	if (!tool || !replay) {
 		fprintf(stderr,
 			"usage: bench_relay --tool ANDROSS --replay FILE.slp [--launcher launcher_like_relay.mjs]\n"
-			"                   [--frames N] [--clients 1,16,64,256] [--node node] [--only andross|node]\n"
-			"                   [--repeat K] [--read-every-ms MS] [--pin on|off]\n");
+			"                   [--frames N] [--clients 1,16,64,256] [--node node] [--only andross|node|floor]\n"
+			"                   [--floor floor_relay] [--repeat K] [--read-every-ms MS] [--pin on|off]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -712,7 +715,7 @@ int main(int argc, char **argv)
 		const char *name;
 		size_t n;
 		bool stalled;
-		struct result runs[2][MAX_REPEAT]; /* [0] andross, [1] Node */
+		struct result runs[3][MAX_REPEAT]; /* [0] andross, [1] Node, [2] the floor */
 	} sc[20];
 	size_t n_sc = 0;
 	for (size_t i = 0; i < n_counts && n_sc < 17; i++)
@@ -720,24 +723,26 @@ int main(int argc, char **argv)
 			sc[n_sc++] = (struct scenario){.name = "all reading", .n = counts[i]};
 	sc[n_sc++] = (struct scenario){.name = "+1 stalled", .n = 64, .stalled = true};
 	sc[n_sc++] = (struct scenario){.name = "CPU, 8 clients", .n = 8};
-	const char *relay_name[2] = {"andross relay", "Launcher-like (Node)"};
-	char **relay_argv[2] = {andross_argv, node_argv};
-	bool relay_on[2] = {do_andross, do_node};
-	long rss[2] = {0, 0};
+	const char *relay_name[3] = {"andross relay", "Launcher-like (Node)", "floor (sends only)"};
+	char *floor_argv[] = {(char *)floor, "{FEED}", NULL};
+	char **relay_argv[3] = {andross_argv, node_argv, floor_argv};
+	bool relay_on[3] = {do_andross, do_node, floor && (!only || !strcmp(only, "floor"))};
+	long rss[3] = {0, 0, 0};
 	for (size_t i = 0; i < n_sc; i++) {
 		for (size_t k = 0; k < repeat; k++) {
-			for (int w = 0; w < 2; w++) {
+			for (int w = 0; w < 3; w++) {
 				if (!relay_on[w])
 					continue;
 				struct result *r = &sc[i].runs[w][k];
-				run_one(w ? "node" : "andross", relay_argv[w], &g, frames, sc[i].n, sc[i].stalled, r);
+				static const char *const label[3] = {"andross", "node", "floor"};
+				run_one(label[w], relay_argv[w], &g, frames, sc[i].n, sc[i].stalled, r);
 				print_row(relay_name[w], sc[i].name, sc[i].n, r);
 				if (!strcmp(sc[i].name, "CPU, 8 clients") && r->rss_kb > rss[w])
 					rss[w] = r->rss_kb;
 			}
 		}
 	}
-	for (int w = 0; w < 2; w++)
+	for (int w = 0; w < 3; w++)
 		if (relay_on[w])
 			printf("#   %s peak RSS (8 clients): %ld KiB\n", relay_name[w], rss[w]);
 	if (repeat > 1) {
@@ -746,7 +751,7 @@ int main(int argc, char **argv)
 		       "|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
 		       repeat);
 		for (size_t i = 0; i < n_sc; i++)
-			for (int w = 0; w < 2; w++)
+			for (int w = 0; w < 3; w++)
 				if (relay_on[w]) {
 					struct result m;
 					median_result(sc[i].runs[w], repeat, &m);
