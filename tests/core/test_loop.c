@@ -127,6 +127,18 @@ static void test_only_ready_fds_are_dispatched(void **state)
 	net_loop_destroy(loop);
 }
 
+/* Makes both a[0] and b[0] readable and runs one pass. Each one's callback unwatches the other's fd, so only the
+ * first to run may be called. */
+static void dispatch_two_readable(struct net_loop *loop, int a[2], int b[2], struct hit *ha, struct hit *hb)
+{
+	net_loop_watch(loop, a[0], NET_READ, on_io, ha);
+	net_loop_watch(loop, b[0], NET_READ, on_io, hb);
+	assert_int_equal(write(a[1], "1", 1), 1);
+	assert_int_equal(write(b[1], "2", 1), 1);
+	assert_int_equal(net_loop_run_once(loop, 1000), 0);
+	assert_int_equal(ha->calls + hb->calls, 1);
+}
+
 /* Two readable fds; the first callback to run unwatches the other, which then must not be called. */
 static void test_unwatch_during_dispatch(void **state)
 {
@@ -137,12 +149,7 @@ static void test_unwatch_during_dispatch(void **state)
 	pair(b);
 	struct hit ha = {.loop = loop, .unwatch_fd = b[0], .drain = true};
 	struct hit hb = {.loop = loop, .unwatch_fd = a[0], .drain = true};
-	net_loop_watch(loop, a[0], NET_READ, on_io, &ha);
-	net_loop_watch(loop, b[0], NET_READ, on_io, &hb);
-	assert_int_equal(write(a[1], "1", 1), 1);
-	assert_int_equal(write(b[1], "2", 1), 1);
-	assert_int_equal(net_loop_run_once(loop, 1000), 0);
-	assert_int_equal(ha.calls + hb.calls, 1);
+	dispatch_two_readable(loop, a, b, &ha, &hb);
 	/* the one still watched is still served */
 	struct hit *alive = ha.calls ? &ha : &hb;
 	int alive_fd = ha.calls ? a[1] : b[1];
@@ -169,12 +176,7 @@ static void test_fd_reused_during_dispatch(void **state)
 	struct hit fresh = {.unwatch_fd = -1};
 	struct hit ha = {.loop = loop, .unwatch_fd = b[0], .close_and_reuse = true, .reuse_hit = &fresh, .drain = true};
 	struct hit hb = {.loop = loop, .unwatch_fd = a[0], .close_and_reuse = true, .reuse_hit = &fresh, .drain = true};
-	net_loop_watch(loop, a[0], NET_READ, on_io, &ha);
-	net_loop_watch(loop, b[0], NET_READ, on_io, &hb);
-	assert_int_equal(write(a[1], "1", 1), 1);
-	assert_int_equal(write(b[1], "2", 1), 1);
-	assert_int_equal(net_loop_run_once(loop, 1000), 0);
-	assert_int_equal(ha.calls + hb.calls, 1);
+	dispatch_two_readable(loop, a, b, &ha, &hb);
 	struct hit *first = ha.calls ? &ha : &hb;
 	int closed = ha.calls ? b[0] : a[0];
 	assert_int_equal(first->reuse_pair[0], closed); /* the lowest free number was reused */

@@ -2,7 +2,8 @@
 /*
  * A single-threaded, non-blocking event loop: file-descriptor watchers and one-shot timers. Every socket that
  * sources, simulators and the relay use goes through this loop and net/sock.h, the only platform-specific code
- * (POSIX poll here; a Windows port replaces loop.c and sock.c). Not thread-safe, except net_loop_stop.
+ * (epoll on Linux, POSIX poll elsewhere; a Windows port replaces loop.c and sock.c). Not thread-safe, except
+ * net_loop_stop.
  */
 #pragma once
 
@@ -25,7 +26,7 @@ void net_loop_unwatch(struct net_loop *loop, int fd);
 /* Calls fn once after delay_ms. Returns a non-zero id for net_loop_cancel, or 0 when out of memory. */
 uint64_t net_loop_timer(struct net_loop *loop, uint64_t delay_ms, net_timer_fn fn, void *ud);
 void net_loop_cancel(struct net_loop *loop, uint64_t timer_id);
-/* Runs until net_loop_stop. Returns 0, or -1 if poll fails. */
+/* Runs until net_loop_stop. Returns 0, or -1 if the wait fails. */
 int net_loop_run(struct net_loop *loop);
 /* Waits at most timeout_ms (-1: until something happens) and dispatches what is ready. */
 int net_loop_run_once(struct net_loop *loop, int timeout_ms);
