@@ -9,6 +9,7 @@
 #include "net/sock.h"
 #include "slp_splitter.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #define LISTEN_BACKLOG 64
 #define ACCEPTS_PER_WAKEUP 64
+#define ACCEPT_PAUSE_MS 250 /* after a failed accept: the socket stays readable, so stop watching it */
 #define READS_PER_WAKEUP 16
 #define TICK_MS 100                   /* keepalive and stall checks */
 #define MAX_EVENT_BYTES (1u + 65535u) /* a command byte and a u16 payload size */
@@ -70,6 +72,8 @@ struct relay {
 	uint16_t port;
 	int listen_fd;
 	uint64_t tick_timer;
+	uint64_t accept_timer; /* accepting is paused until it fires */
+	uint64_t accept_failures;
 
 	struct console_log log;
 	bool stream_failed;
@@ -558,6 +562,30 @@ static void on_client_io(void *ud, int fd, unsigned events)
 	leave(r);
 }
 
+static void on_listen(void *ud, int fd, unsigned events);
+
+static void on_accept_resume(void *ud)
+{
+	struct relay *r = ud;
+	r->accept_timer = 0;
+	if (net_loop_watch(r->loop, r->listen_fd, NET_READ, on_listen, r) < 0)
+		r->accept_timer = net_loop_timer(r->loop, ACCEPT_PAUSE_MS, on_accept_resume, r);
+}
+
+/*
+ * A failed accept (out of file descriptors, most often) leaves the connection queued and the socket readable: a
+ * loop that kept watching it would spin. Accepting pauses instead, the waiting clients stay in the backlog, and
+ * the first failure of a run of them is reported.
+ */
+static void pause_accepting(struct relay *r)
+{
+	if (r->accept_failures++ == 0)
+		warn(r, "relay: cannot accept a client on %s:%u (%s); trying again every %d ms", r->address, r->port,
+		     strerror(errno), ACCEPT_PAUSE_MS);
+	net_loop_unwatch(r->loop, r->listen_fd);
+	r->accept_timer = net_loop_timer(r->loop, ACCEPT_PAUSE_MS, on_accept_resume, r);
+}
+
 static void on_listen(void *ud, int fd, unsigned events)
 {
 	struct relay *r = ud;
@@ -566,8 +594,16 @@ static void on_listen(void *ud, int fd, unsigned events)
 	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
 		char peer[NET_ADDR_MAX + 8] = "";
 		int cfd = net_tcp_accept(fd, peer, sizeof(peer));
+		if (cfd == -2) {
+			pause_accepting(r);
+			break;
+		}
 		if (cfd < 0)
 			break;
+		if (r->accept_failures) {
+			warn(r, "relay: accepting clients again after %" PRIu64 " failed attempts", r->accept_failures);
+			r->accept_failures = 0;
+		}
 		struct relay_client tmp = {.id = ++r->next_id, .fd = -1, .mode = RELAY_MODE_NONE};
 		snprintf(tmp.address, sizeof(tmp.address), "%s", peer);
 		if (r->live >= r->opts.max_clients) {
@@ -713,6 +749,8 @@ void relay_destroy(struct relay *r)
 	reap(r);
 	if (r->tick_timer)
 		net_loop_cancel(r->loop, r->tick_timer);
+	if (r->accept_timer)
+		net_loop_cancel(r->loop, r->accept_timer);
 	if (r->listen_fd >= 0) {
 		net_loop_unwatch(r->loop, r->listen_fd);
 		net_close(r->listen_fd);

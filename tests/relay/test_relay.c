@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 struct fixture {
 	struct net_loop *loop;
@@ -314,6 +316,44 @@ static void test_relay_full_refuses_extra_clients(void **state)
 	teardown_fixture(f);
 }
 
+/*
+ * Out of file descriptors: the relay cannot accept the waiting clients. It must not spin on its readable listening
+ * socket, must report it once, and must take the clients once descriptors are free again.
+ */
+static void test_relay_pauses_accepting_when_out_of_descriptors(void **state)
+{
+	(void)state;
+	struct fixture *f = setup_with("v3.13.slp", 8);
+	int fds[3];
+	for (int i = 0; i < 3; i++)
+		fds[i] = connect_client(f); /* queued in the backlog: the loop has not run */
+	/* no new descriptor can be made: every number below the limit is taken */
+	struct rlimit old;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	int lowest_free = dup(0);
+	assert_true(lowest_free >= 0);
+	close(lowest_free);
+	struct rlimit tight = {.rlim_cur = (rlim_t)lowest_free, .rlim_max = old.rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &tight), 0);
+	int passes = 0;
+	uint64_t until = net_now_ms() + 300;
+	while (net_now_ms() < until) {
+		net_loop_run_once(f->loop, 5);
+		passes++;
+	}
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	/* an idle loop wakes every 5 ms here (60 passes), a spinning one thousands of times */
+	assert_true(passes < 150);
+	assert_int_equal(relay_client_count(f->relay), 0);
+	assert_int_equal(f->warnings, 1);
+	run_for(f, 600, -1, NULL);
+	assert_int_equal(relay_client_count(f->relay), 3);
+	assert_int_equal(f->warnings, 2); /* "accepting clients again" */
+	for (int i = 0; i < 3; i++)
+		net_close(fds[i]);
+	teardown_fixture(f);
+}
+
 static void test_relay_keepalives_when_idle(void **state)
 {
 	(void)state;
@@ -384,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_relay_console_client_resumes_with_token_and_cursor),
 		cmocka_unit_test(test_relay_bogus_token_gets_fresh_token_at_game_start),
 		cmocka_unit_test(test_relay_full_refuses_extra_clients),
+		cmocka_unit_test(test_relay_pauses_accepting_when_out_of_descriptors),
 		cmocka_unit_test(test_relay_keepalives_when_idle),
 		cmocka_unit_test(test_relay_stream_error_waits_for_restart),
 		cmocka_unit_test(test_relay_client_event_json),

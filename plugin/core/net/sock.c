@@ -190,7 +190,7 @@ int net_tcp_accept(int listen_fd, char *peer, size_t peer_size)
 	socklen_t len = sizeof(ss);
 	int fd = accept(listen_fd, (struct sockaddr *)&ss, &len);
 	if (fd < 0)
-		return -1;
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ? -1 : -2;
 	if (net_set_nonblocking(fd) < 0) {
 		close(fd);
 		return -1;

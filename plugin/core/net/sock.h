@@ -18,7 +18,8 @@ int net_tcp_connect_start(const char *host, uint16_t port, char *err, size_t err
 int net_tcp_connect_result(int fd, char *err, size_t err_size);
 /* A listening non-blocking TCP socket (SO_REUSEADDR). Port 0 picks a free one; *bound_port tells which. */
 int net_tcp_listen(const char *host, uint16_t port, int backlog, uint16_t *bound_port, char *err, size_t err_size);
-/* Accepts one connection as a non-blocking socket, with the peer as "ip:port". -1 when none is waiting. */
+/* Accepts one connection as a non-blocking socket, with the peer as "ip:port". -1 when none is waiting; -2 when
+ * accepting failed (out of file descriptors or memory, for example): the connection stays queued. */
 int net_tcp_accept(int listen_fd, char *peer, size_t peer_size);
 int net_set_nodelay(int fd, bool on);
 int net_set_nonblocking(int fd);
