@@ -376,6 +376,15 @@ static int by_placement(const struct slp_game *g, int out[SLP_MAX_PLAYERS])
 	return add_with_teammates(g, first, out);
 }
 
+/* Whole percent, as the winner rule compares it. The float comes from the stream: NaN and values past any real
+ * percent (a converted out-of-range float is undefined behaviour) count as the highest. */
+static int whole_percent(float percent)
+{
+	if (!(percent > -1e6f && percent < 1e6f))
+		return 1000000;
+	return (int)percent;
+}
+
 static int by_stocks_then_percent(const struct slp_game *g, int out[SLP_MAX_PLAYERS])
 {
 	int best = -1;
@@ -388,7 +397,7 @@ static int by_stocks_then_percent(const struct slp_game *g, int out[SLP_MAX_PLAY
 			continue;
 		}
 		const struct slp_player_state *a = &g->state[i], *b = &g->state[best];
-		int pa = (int)a->percent, pb = (int)b->percent;
+		int pa = whole_percent(a->percent), pb = whole_percent(b->percent);
 		if (a->stocks_remaining > b->stocks_remaining ||
 		    (a->stocks_remaining == b->stocks_remaining && pa < pb)) {
 			best = i;
