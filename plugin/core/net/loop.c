@@ -11,7 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -65,7 +65,7 @@ struct net_loop {
 	size_t cap_pfds;
 #endif
 	int wake[2];
-	volatile sig_atomic_t stop;
+	atomic_int stop; /* lock-free, so both thread-safe and async-signal-safe */
 };
 
 uint64_t net_now_ms(void)
@@ -225,7 +225,7 @@ void net_loop_cancel(struct net_loop *loop, uint64_t timer_id)
 
 void net_loop_stop(struct net_loop *loop)
 {
-	loop->stop = 1;
+	atomic_store(&loop->stop, 1);
 	char c = 1;
 	ssize_t n = write(loop->wake[1], &c, 1);
 	(void)n;
@@ -233,7 +233,7 @@ void net_loop_stop(struct net_loop *loop)
 
 bool net_loop_stopping(const struct net_loop *loop)
 {
-	return loop->stop != 0;
+	return atomic_load(&loop->stop) != 0;
 }
 
 static void run_due_timers(struct net_loop *loop)
@@ -251,7 +251,7 @@ static void run_due_timers(struct net_loop *loop)
 		struct timer t = loop->timers[best];
 		loop->timers[best] = loop->timers[--loop->n_timers];
 		t.fn(t.ud);
-		if (loop->stop)
+		if (atomic_load(&loop->stop))
 			return;
 	}
 }
@@ -348,7 +348,7 @@ int net_loop_run_once(struct net_loop *loop, int timeout_ms)
 	int n = wait_ready(loop, timeout_ms);
 	if (n < 0)
 		return -1;
-	for (int i = 0; i < n && !loop->stop; i++) {
+	for (int i = 0; i < n && !atomic_load(&loop->stop); i++) {
 		const struct ready *r = &loop->ready[i];
 		if ((size_t)r->fd >= loop->cap_watches)
 			continue;
@@ -362,14 +362,14 @@ int net_loop_run_once(struct net_loop *loop, int timeout_ms)
 		if (ev)
 			w->fn(w->ud, r->fd, ev);
 	}
-	if (!loop->stop)
+	if (!atomic_load(&loop->stop))
 		run_due_timers(loop);
 	return 0;
 }
 
 int net_loop_run(struct net_loop *loop)
 {
-	while (!loop->stop) {
+	while (!atomic_load(&loop->stop)) {
 		if (net_loop_run_once(loop, -1) < 0)
 			return -1;
 	}
