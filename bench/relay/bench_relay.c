@@ -28,6 +28,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -373,6 +374,18 @@ struct result {
 	long rss_kb;
 	bool ok;
 };
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	return remove(path) < 0 ? -1 : 0;
+}
+
+/* The relays' recordings are only load: removed with their folder when the benchmark ends. */
+static void remove_tree(const char *dir)
+{
+	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -760,6 +773,8 @@ int main(int argc, char **argv)
 	}
 	printf("\nCPU = the relay process's CPU time (all threads, /proc/PID/task/*/schedstat) per second of game, "
 	       "100%% = one core.\n");
+	remove_tree(out_a);
+	remove_tree(out_n);
 	bytes_free(&g.file);
 	slp_frame_cuts_free(&g.frames);
 	return 0;

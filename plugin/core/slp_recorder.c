@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "slp_recorder.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,14 @@ struct slp_recorder {
 	bool done; /* max_games reached: the rest of the stream is ignored */
 };
 
-static void warn(struct slp_recorder *r, const char *fmt, const char *arg)
+static void warn(struct slp_recorder *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct slp_recorder *r, const char *fmt, ...)
 {
 	char msg[512];
-	snprintf(msg, sizeof(msg), fmt, arg);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	if (r->cb.warning)
 		r->cb.warning(r->cb.ud, msg);
 }
@@ -152,22 +157,16 @@ int slp_recorder_feed(struct slp_recorder *r, const uint8_t *data, size_t len)
 void slp_recorder_restart_at_boundary(struct slp_recorder *r)
 {
 	size_t dropped = slp_splitter_restart_at_boundary(&r->splitter);
-	if (dropped) {
-		char n[32];
-		snprintf(n, sizeof(n), "%zu", dropped);
-		warn(r, "the stream restarted; %s bytes of a partial event were dropped", n);
-	}
+	if (dropped)
+		warn(r, "the stream restarted; %zu bytes of a partial event were dropped", dropped);
 	r->stream_failed = false;
 }
 
 void slp_recorder_end(struct slp_recorder *r)
 {
 	size_t pending = slp_splitter_pending_bytes(&r->splitter);
-	if (pending) {
-		char n[32];
-		snprintf(n, sizeof(n), "%zu", pending);
-		warn(r, "the source ended inside an event; its last %s bytes were dropped", n);
-	}
+	if (pending)
+		warn(r, "the source ended inside an event; its last %zu bytes were dropped", pending);
 	slp_game_finish(&r->game);
 	close_file(r);
 	slp_splitter_reset(&r->splitter);

@@ -189,7 +189,7 @@ static char *parse_string(struct jm_parser *p)
 					free(out);
 					return fail(p, "lone low surrogate");
 				}
-				/* an escape of n bytes never decodes to more than n bytes (\uXXXX is 6 >= 3) */
+				/* an escape of n bytes never decodes to more than n bytes (a \u escape is 6 bytes and gives at most 3) */
 				n += put_utf8(out + n, cp);
 				break;
 			}

@@ -309,7 +309,6 @@ static int wait_ready(struct net_loop *loop, int timeout_ms)
 		loop->pfds[k] = (struct pollfd){.fd = (int)fd,
 						.events = (short)(((w->events & NET_READ) ? POLLIN : 0) |
 								  ((w->events & NET_WRITE) ? POLLOUT : 0))};
-		loop->ready[k - 1].gen = w->gen; /* remembered now: a callback may re-watch the fd */
 		k++;
 	}
 	int rc = poll(loop->pfds, (nfds_t)k, timeout_ms);
@@ -329,7 +328,9 @@ static int wait_ready(struct net_loop *loop, int timeout_ms)
 			ev |= NET_WRITE;
 		if (re & (POLLERR | POLLHUP | POLLNVAL))
 			ev |= NET_ERROR;
-		loop->ready[n++] = (struct ready){.fd = loop->pfds[i].fd, .gen = loop->ready[i - 1].gen, .events = ev};
+		/* no callback has run since the poll, so the watch is the one polled */
+		int fd = loop->pfds[i].fd;
+		loop->ready[n++] = (struct ready){.fd = fd, .gen = loop->watches[fd].gen, .events = ev};
 	}
 	return n;
 #endif
