@@ -284,13 +284,134 @@ static void test_bad_watch(void **state)
 	net_loop_destroy(loop);
 }
 
+/* ---- net_loop_post: functions from other threads run on the loop's thread, in order ---- */
+
+#define POSTS_PER_THREAD 2000
+#define POSTING_THREADS 3
+
+struct post_log {
+	struct net_loop *loop;
+	pthread_t loop_thread;
+	int ran;
+	int wrong_thread;
+	int last_seen[POSTING_THREADS]; /* per poster: the last sequence number run, to check the order */
+	int out_of_order;
+	int reposts_left; /* a posted function posts again this many times */
+};
+
+struct post_item {
+	struct post_log *log;
+	int poster;
+	int seq;
+};
+
+static void on_posted(void *ud)
+{
+	struct post_item *it = ud;
+	struct post_log *log = it->log;
+	if (!pthread_equal(pthread_self(), log->loop_thread))
+		log->wrong_thread++;
+	if (it->seq != log->last_seen[it->poster] + 1)
+		log->out_of_order++;
+	log->last_seen[it->poster] = it->seq;
+	log->ran++;
+	free(it);
+	if (log->ran == POSTS_PER_THREAD * POSTING_THREADS)
+		net_loop_stop(log->loop);
+}
+
+struct poster {
+	struct post_log *log;
+	int index;
+};
+
+static void *post_many(void *arg)
+{
+	struct poster *p = arg;
+	for (int i = 1; i <= POSTS_PER_THREAD; i++) {
+		struct post_item *it = malloc(sizeof(*it));
+		*it = (struct post_item){.log = p->log, .poster = p->index, .seq = i};
+		if (net_loop_post(p->log->loop, on_posted, it) < 0)
+			free(it);
+	}
+	return NULL;
+}
+
+static void test_post_from_other_threads_runs_in_order_on_the_loop(void **state)
+{
+	(void)state;
+	struct post_log log = {.loop = net_loop_create(), .loop_thread = pthread_self()};
+	struct poster posters[POSTING_THREADS];
+	pthread_t threads[POSTING_THREADS];
+	for (int i = 0; i < POSTING_THREADS; i++) {
+		posters[i] = (struct poster){.log = &log, .index = i};
+		pthread_create(&threads[i], NULL, post_many, &posters[i]);
+	}
+	/* the loop waits with nothing watched and no timer: only the posts' wake-ups move it */
+	assert_int_equal(net_loop_run(log.loop), 0);
+	for (int i = 0; i < POSTING_THREADS; i++)
+		pthread_join(threads[i], NULL);
+	assert_int_equal(log.ran, POSTS_PER_THREAD * POSTING_THREADS);
+	assert_int_equal(log.wrong_thread, 0);
+	assert_int_equal(log.out_of_order, 0);
+	net_loop_destroy(log.loop);
+}
+
+static void repost(void *ud)
+{
+	struct post_log *log = ud;
+	log->ran++;
+	if (log->reposts_left-- > 0)
+		net_loop_post(log->loop, repost, log);
+}
+
+static void test_post_from_a_posted_function_waits_for_the_next_pass(void **state)
+{
+	(void)state;
+	struct post_log log = {.loop = net_loop_create(), .reposts_left = 3};
+	net_loop_post(log.loop, repost, &log);
+	assert_int_equal(net_loop_run_once(log.loop, 1000), 0);
+	assert_int_equal(log.ran, 1); /* the one it posted runs at the next pass, not in this one */
+	assert_int_equal(net_loop_run_once(log.loop, 1000), 0);
+	assert_int_equal(log.ran, 2);
+	/* destroy runs what is left, including what those post in turn: nothing posted is lost */
+	net_loop_destroy(log.loop);
+	assert_int_equal(log.ran, 4);
+	assert_int_equal(log.reposts_left, -1);
+}
+
+static void count_run(void *ud)
+{
+	(*(int *)ud)++;
+}
+
+static void test_post_wakes_a_waiting_loop(void **state)
+{
+	(void)state;
+	struct net_loop *loop = net_loop_create();
+	int ran = 0;
+	net_loop_post(loop, count_run, &ran);
+	uint64_t t0 = net_now_ms();
+	assert_int_equal(net_loop_run_once(loop, 10000), 0); /* would wait 10 s without the wake-up */
+	assert_int_equal(ran, 1);
+	assert_true(net_now_ms() - t0 < 5000);
+	net_loop_destroy(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_and_write_interest),  cmocka_unit_test(test_only_ready_fds_are_dispatched),
-		cmocka_unit_test(test_unwatch_during_dispatch),  cmocka_unit_test(test_fd_reused_during_dispatch),
-		cmocka_unit_test(test_closed_without_unwatch),   cmocka_unit_test(test_timers),
-		cmocka_unit_test(test_stop_from_another_thread), cmocka_unit_test(test_bad_watch),
+		cmocka_unit_test(test_read_and_write_interest),
+		cmocka_unit_test(test_only_ready_fds_are_dispatched),
+		cmocka_unit_test(test_unwatch_during_dispatch),
+		cmocka_unit_test(test_fd_reused_during_dispatch),
+		cmocka_unit_test(test_closed_without_unwatch),
+		cmocka_unit_test(test_timers),
+		cmocka_unit_test(test_stop_from_another_thread),
+		cmocka_unit_test(test_bad_watch),
+		cmocka_unit_test(test_post_from_other_threads_runs_in_order_on_the_loop),
+		cmocka_unit_test(test_post_from_a_posted_function_waits_for_the_next_pass),
+		cmocka_unit_test(test_post_wakes_a_waiting_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,13 @@ struct timer {
 	void *ud;
 };
 
+/* a function posted from another thread */
+struct posted {
+	net_timer_fn fn;
+	void *ud;
+	struct posted *next;
+};
+
 /* what one wait reported for one descriptor */
 struct ready {
 	int fd;
@@ -65,7 +73,9 @@ struct net_loop {
 	size_t cap_pfds;
 #endif
 	int wake[2];
-	atomic_int stop; /* lock-free, so both thread-safe and async-signal-safe */
+	atomic_int stop;           /* lock-free, so both thread-safe and async-signal-safe */
+	pthread_mutex_t post_lock; /* guards the posted list only; never held while a function runs */
+	struct posted *posted_head, *posted_tail;
 };
 
 uint64_t net_now_ms(void)
@@ -107,15 +117,54 @@ struct net_loop *net_loop_create(void)
 		return NULL;
 	}
 #endif
+	pthread_mutex_init(&loop->post_lock, NULL);
 	loop->next_timer_id = 1;
 	loop->next_gen = 1;
 	return loop;
+}
+
+/* Runs what was posted before this call; what those functions post waits for the next pass. */
+static void run_posted(struct net_loop *loop)
+{
+	pthread_mutex_lock(&loop->post_lock);
+	struct posted *p = loop->posted_head;
+	loop->posted_head = loop->posted_tail = NULL;
+	pthread_mutex_unlock(&loop->post_lock);
+	while (p) {
+		struct posted *next = p->next;
+		p->fn(p->ud);
+		free(p);
+		p = next;
+	}
+}
+
+int net_loop_post(struct net_loop *loop, net_timer_fn fn, void *ud)
+{
+	struct posted *p = malloc(sizeof(*p));
+	if (!p)
+		return -1;
+	*p = (struct posted){.fn = fn, .ud = ud};
+	pthread_mutex_lock(&loop->post_lock);
+	if (loop->posted_tail)
+		loop->posted_tail->next = p;
+	else
+		loop->posted_head = p;
+	loop->posted_tail = p;
+	pthread_mutex_unlock(&loop->post_lock);
+	char c = 1;
+	ssize_t n = write(loop->wake[1], &c, 1); /* a full pipe already wakes the loop */
+	(void)n;
+	return 0;
 }
 
 void net_loop_destroy(struct net_loop *loop)
 {
 	if (!loop)
 		return;
+	/* posted functions own what they were given: run them (until none is left: one may post another) */
+	while (loop->posted_head)
+		run_posted(loop);
+	pthread_mutex_destroy(&loop->post_lock);
 #if LOOP_EPOLL
 	close(loop->epfd);
 	free(loop->evs);
@@ -349,6 +398,7 @@ int net_loop_run_once(struct net_loop *loop, int timeout_ms)
 	int n = wait_ready(loop, timeout_ms);
 	if (n < 0)
 		return -1;
+	run_posted(loop);
 	for (int i = 0; i < n && !atomic_load(&loop->stop); i++) {
 		const struct ready *r = &loop->ready[i];
 		if ((size_t)r->fd >= loop->cap_watches)

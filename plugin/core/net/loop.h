@@ -3,7 +3,7 @@
  * A single-threaded, non-blocking event loop: file-descriptor watchers and one-shot timers. Every socket that
  * sources, simulators and the relay use goes through this loop and net/sock.h, the only platform-specific code
  * (epoll on Linux, POSIX poll elsewhere; a Windows port replaces loop.c and sock.c). Not thread-safe, except
- * net_loop_stop.
+ * net_loop_post and net_loop_stop.
  */
 #pragma once
 
@@ -30,6 +30,12 @@ void net_loop_cancel(struct net_loop *loop, uint64_t timer_id);
 int net_loop_run(struct net_loop *loop);
 /* Waits at most timeout_ms (-1: until something happens) and dispatches what is ready. */
 int net_loop_run_once(struct net_loop *loop, int timeout_ms);
+/*
+ * Safe from any thread (not from signal handlers): runs fn(ud) on the loop's thread, in the order posted, at the
+ * loop's next pass; wakes a loop that waits. Returns 0, or -1 when out of memory (fn will not run). Functions still
+ * posted when the loop is destroyed run in net_loop_destroy, on its caller's thread, so whatever they own is freed.
+ */
+int net_loop_post(struct net_loop *loop, net_timer_fn fn, void *ud);
 /* Safe from any thread and from signal handlers. */
 void net_loop_stop(struct net_loop *loop);
 bool net_loop_stopping(const struct net_loop *loop);
