@@ -25,20 +25,16 @@ static const char help[] =
 	"                       (otherwise `found NICK at IP (MAC)` and `expired NICK at IP (MAC)`)\n"
 	"  --expiry S           drop a console after S seconds without a datagram (default 35)\n";
 
-#define EXPIRY_CHECK_MS 100
-#define RECV_PER_WAKEUP 64
-
 struct discover {
-	struct net_loop *loop;
-	int fd;
 	bool json;
-	struct discovery_list list;
 	struct bytes line;
-	uint64_t expiry_timer;
 };
 
-static void report(struct discover *d, const struct discovery_console *c, const char *state)
+static void report(void *ud, const struct discovery_console *c, enum discovery_change change)
 {
+	struct discover *d = ud;
+	/* a changed console is reported as found again, with its new nickname or MAC */
+	const char *state = change == DISCOVERY_LOST ? "expired" : "found";
 	char mac[18];
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", c->mac[0], c->mac[1], c->mac[2], c->mac[3],
 		 c->mac[4], c->mac[5]);
@@ -69,65 +65,6 @@ static void report(struct discover *d, const struct discovery_console *c, const 
 	fflush(stdout);
 }
 
-static const struct discovery_console *find(const struct discovery_list *l, const char *ip)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		if (!strcmp(l->consoles[i].ip, ip))
-			return &l->consoles[i];
-	}
-	return NULL;
-}
-
-/* Expires the list and reports each console that went. */
-static void expire(struct discover *d, uint64_t now_ms)
-{
-	static struct discovery_list before; /* one discover per process; too large for the stack */
-	before = d->list;
-	if (!discovery_list_expire(&d->list, now_ms))
-		return;
-	for (size_t i = 0; i < before.n; i++) {
-		if (!find(&d->list, before.consoles[i].ip))
-			report(d, &before.consoles[i], "expired");
-	}
-}
-
-static void on_expiry_timer(void *ud)
-{
-	struct discover *d = ud;
-	d->expiry_timer = net_loop_timer(d->loop, EXPIRY_CHECK_MS, on_expiry_timer, d);
-	expire(d, net_now_ms());
-}
-
-static void on_readable(void *ud, int fd, unsigned events)
-{
-	struct discover *d = ud;
-	(void)events;
-	for (int i = 0; i < RECV_PER_WAKEUP; i++) {
-		uint8_t buf[512];
-		char ip[NET_ADDR_MAX];
-		ssize_t n = net_udp_recv(fd, buf, sizeof(buf), ip, sizeof(ip));
-		if (n <= 0)
-			return;
-		uint64_t now = net_now_ms();
-		/* expiries are reported before the feed, which would expire silently */
-		expire(d, now);
-		struct discovery_console old;
-		const struct discovery_console *known = find(&d->list, ip);
-		memset(&old, 0, sizeof(old));
-		if (known)
-			old = *known;
-		int rc = discovery_list_feed(&d->list, ip, buf, (size_t)n, now);
-		if (rc < 0)
-			continue;
-		const struct discovery_console *c = find(&d->list, ip);
-		if (!c)
-			continue;
-		bool changed = rc == 1 || !known || strcmp(old.nick, c->nick) || memcmp(old.mac, c->mac, 6);
-		if (changed)
-			report(d, c, "found");
-	}
-}
-
 static void on_stop_timer(void *ud)
 {
 	net_loop_stop(ud);
@@ -141,7 +78,7 @@ int cmd_discover(int argc, char **argv)
 	}
 	const char *listen = "0.0.0.0:20582";
 	double seconds = 0, expiry_s = DISCOVERY_EXPIRY_MS / 1000.0;
-	struct discover d = {.fd = -1};
+	struct discover d = {0};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--json")) {
@@ -176,39 +113,39 @@ int cmd_discover(int argc, char **argv)
 	}
 	char host[NET_ADDR_MAX], err[512] = "";
 	uint16_t port;
-	if (net_parse_host_port(listen, 20582, host, sizeof(host), &port) < 0 || port == 0) {
+	if (net_parse_host_port(listen, DISCOVERY_PORT, host, sizeof(host), &port) < 0 || port == 0) {
 		cli_error("discover: --listen takes HOST:PORT, not '%s'", listen);
 		return 2;
 	}
-	d.fd = net_udp_bind(host, port, false, err, sizeof(err));
-	if (d.fd < 0) {
-		cli_error("discover: %s", err);
-		return 1;
-	}
-	d.loop = net_loop_create();
-	if (!d.loop) {
+	struct net_loop *loop = net_loop_create();
+	if (!loop) {
 		cli_error("discover: out of memory");
-		net_close(d.fd);
 		return 1;
 	}
-	discovery_list_init(&d.list);
-	d.list.expiry_ms = (uint64_t)(expiry_s * 1000.0);
-	if (!d.list.expiry_ms)
-		d.list.expiry_ms = 1;
 	bytes_init(&d.line, 0);
-	net_loop_watch(d.loop, d.fd, NET_READ, on_readable, &d);
-	d.expiry_timer = net_loop_timer(d.loop, EXPIRY_CHECK_MS, on_expiry_timer, &d);
+	uint64_t expiry_ms = (uint64_t)(expiry_s * 1000.0);
+	struct discovery_listener_options lo = {.host = host,
+						.port = port,
+						.expiry_ms = expiry_ms ? expiry_ms : 1,
+						.fn = report,
+						.ud = &d};
+	struct discovery_listener *dl = discovery_listener_create(loop, &lo, err, sizeof(err));
+	if (!dl) {
+		cli_error("discover: %s", err);
+		net_loop_destroy(loop);
+		bytes_free(&d.line);
+		return 1;
+	}
 	if (seconds > 0)
-		net_loop_timer(d.loop, (uint64_t)(seconds * 1000.0), on_stop_timer, d.loop);
-	cli_stop_loop_on_signals(d.loop);
+		net_loop_timer(loop, (uint64_t)(seconds * 1000.0), on_stop_timer, loop);
+	cli_stop_loop_on_signals(loop);
 	fprintf(stderr, strchr(host, ':') ? "discover: listening on [%s]:%u\n" : "discover: listening on %s:%u\n", host,
 		port);
-	int rc = net_loop_run(d.loop);
+	int rc = net_loop_run(loop);
 
 	cli_stop_loop_on_signals(NULL);
-	net_loop_unwatch(d.loop, d.fd);
-	net_close(d.fd);
-	net_loop_destroy(d.loop);
+	discovery_listener_destroy(dl);
+	net_loop_destroy(loop);
 	bytes_free(&d.line);
 	return rc < 0 ? 1 : 0;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define DISCOVERY_PORT 20582
 #define DISCOVERY_DATAGRAM_BYTES 48
 #define DISCOVERY_EXPIRY_MS 35000u
 #define DISCOVERY_MAX_CONSOLES 64
@@ -47,11 +48,31 @@ int discovery_list_feed(struct discovery_list *l, const char *ip, const uint8_t 
 /* Drops consoles not heard from for expiry_ms. Returns how many were dropped. */
 size_t discovery_list_expire(struct discovery_list *l, uint64_t now_ms);
 
-/* A UDP listener on the loop that feeds a discovery_list and reports each datagram. */
+/*
+ * A UDP listener on the loop that keeps a discovery_list, expires it on a timer, and reports each console when it
+ * is found, when its nickname or MAC changes, and when it is lost (no datagram for expiry_ms). Loop thread only.
+ */
+enum discovery_change {
+	DISCOVERY_FOUND,
+	DISCOVERY_CHANGED,
+	DISCOVERY_LOST,
+};
+typedef void (*discovery_fn)(void *ud, const struct discovery_console *console, enum discovery_change change);
+
+struct discovery_listener_options {
+	const char *host;   /* NULL: 0.0.0.0 */
+	uint16_t port;      /* 0: 20582 */
+	uint64_t expiry_ms; /* 0: DISCOVERY_EXPIRY_MS */
+	discovery_fn fn;    /* may be NULL */
+	void *ud;
+};
+
 struct discovery_listener;
-typedef void (*discovery_fn)(void *ud, const struct discovery_console *console, bool added);
-/* host NULL means 0.0.0.0, port 0 means 20582. Returns NULL with err. */
-struct discovery_listener *discovery_listener_create(struct net_loop *loop, const char *host, uint16_t port,
-						     discovery_fn fn, void *ud, char *err, size_t err_size);
+/* Returns NULL with err (the port is taken, out of memory). */
+struct discovery_listener *discovery_listener_create(struct net_loop *loop, const struct discovery_listener_options *o,
+						     char *err, size_t err_size);
 void discovery_listener_destroy(struct discovery_listener *dl);
 const struct discovery_list *discovery_listener_list(const struct discovery_listener *dl);
+/* The port it listens on. */
+uint16_t discovery_listener_port(const struct discovery_listener *dl);
+const char *discovery_change_name(enum discovery_change change);

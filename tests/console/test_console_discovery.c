@@ -264,6 +264,94 @@ static int kill_children(void **state)
 	return 0;
 }
 
+/* The listener object on a loop, in-process: found, changed (nickname, then MAC) and lost, each reported once. */
+struct seen {
+	int found, changed, lost;
+	char last_nick[33];
+	uint8_t last_mac[6];
+};
+
+static void on_console(void *ud, const struct discovery_console *c, enum discovery_change change)
+{
+	struct seen *s = ud;
+	assert_string_equal(c->ip, "127.0.0.1");
+	if (change == DISCOVERY_FOUND)
+		s->found++;
+	else if (change == DISCOVERY_CHANGED)
+		s->changed++;
+	else
+		s->lost++;
+	snprintf(s->last_nick, sizeof(s->last_nick), "%s", c->nick);
+	memcpy(s->last_mac, c->mac, 6);
+}
+
+static void send_announce(uint16_t port, const uint8_t mac[6], const char *nick)
+{
+	uint8_t d[DISCOVERY_DATAGRAM_BYTES];
+	discovery_encode(d, mac, nick);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(sendto(fd, d, sizeof(d), 0, (struct sockaddr *)&a, sizeof(a)), (ssize_t)sizeof(d));
+	close(fd);
+}
+
+/* Runs the loop for about ms. */
+static void run_for(struct net_loop *loop, int ms)
+{
+	uint64_t end = now_ms() + (uint64_t)ms;
+	while (now_ms() < end)
+		net_loop_run_once(loop, (int)(end - now_ms()) + 1);
+}
+
+static void test_listener_reports_found_changed_and_lost(void **state)
+{
+	(void)state;
+	uint16_t port = 0;
+	close(udp_socket(&port));
+	struct seen s = {0};
+	struct net_loop *loop = net_loop_create();
+	char err[256] = "";
+	struct discovery_listener_options o = {.host = "127.0.0.1",
+					       .port = port,
+					       .expiry_ms = 600,
+					       .fn = on_console,
+					       .ud = &s};
+	struct discovery_listener *dl = discovery_listener_create(loop, &o, err, sizeof(err));
+	assert_non_null(dl);
+	assert_int_equal(discovery_listener_port(dl), port);
+
+	send_announce(port, mac_a, "Wii A");
+	run_for(loop, 100);
+	assert_int_equal(s.found, 1);
+	send_announce(port, mac_a, "Wii A"); /* a refresh is no news */
+	run_for(loop, 100);
+	assert_int_equal(s.found, 1);
+	assert_int_equal(s.changed, 0);
+	send_announce(port, mac_a, "Wii Renamed");
+	run_for(loop, 100);
+	assert_int_equal(s.changed, 1);
+	assert_string_equal(s.last_nick, "Wii Renamed");
+	send_announce(port, mac_b, "Wii Renamed");
+	run_for(loop, 100);
+	assert_int_equal(s.changed, 2);
+	assert_memory_equal(s.last_mac, mac_b, 6);
+	assert_int_equal(discovery_listener_list(dl)->n, 1);
+	assert_int_equal(s.lost, 0);
+
+	/* silence past the expiry: lost once, from the timer alone (no datagram needed) */
+	run_for(loop, 1200);
+	assert_int_equal(s.lost, 1);
+	assert_int_equal(discovery_listener_list(dl)->n, 0);
+	assert_int_equal(s.found, 1);
+
+	discovery_listener_destroy(dl);
+	send_announce(port, mac_a, "After");
+	run_for(loop, 100); /* nothing watched, no timer left: nothing reported */
+	assert_int_equal(s.found, 1);
+	net_loop_destroy(loop);
+}
+
 int main(int argc, char **argv)
 {
 	tool = argc > 1 ? argv[1] : ANDROSS_TOOL;
@@ -272,6 +360,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_discovery_feed_expires_stale_consoles_first),
 		cmocka_unit_test(test_discovery_custom_expiry),
 		cmocka_unit_test(test_discovery_full_list_evicts_the_least_recently_heard),
+		cmocka_unit_test(test_listener_reports_found_changed_and_lost),
 		cmocka_unit_test_teardown(test_discover_finds_the_sim_until_a_client_connects, kill_children),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
