@@ -9,6 +9,7 @@
  * seen). A job claimed is always finished before net_fanout_send returns.
  */
 #include "fanout.h"
+#include "loop.h"
 #include "sock.h"
 
 #include <pthread.h>
@@ -50,6 +51,7 @@ static void *helper(void *arg)
 {
 	struct net_fanout *f = arg;
 	uint32_t seen = 0;
+	net_thread_name("andross: fanout");
 	pthread_mutex_lock(&f->mutex);
 	for (;;) {
 		while (!f->quit && f->batch == seen)

@@ -7,12 +7,14 @@
  * Watches live in a table indexed by file descriptor. Each watch of a descriptor gets a new generation number, so
  * an event reported for a descriptor that was unwatched (and maybe reused) during the same dispatch is skipped.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -77,6 +79,17 @@ struct net_loop {
 	pthread_mutex_t post_lock; /* guards the posted list only; never held while a function runs */
 	struct posted *posted_head, *posted_tail;
 };
+
+void net_thread_name(const char *name)
+{
+	char cut[16];
+	snprintf(cut, sizeof(cut), "%s", name);
+#if defined(__APPLE__)
+	pthread_setname_np(cut);
+#elif defined(__linux__) || defined(__FreeBSD__)
+	pthread_setname_np(pthread_self(), cut);
+#endif
+}
 
 uint64_t net_now_ms(void)
 {

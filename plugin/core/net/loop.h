@@ -39,6 +39,8 @@ int net_loop_post(struct net_loop *loop, net_timer_fn fn, void *ud);
 /* Safe from any thread and from signal handlers. */
 void net_loop_stop(struct net_loop *loop);
 bool net_loop_stopping(const struct net_loop *loop);
+/* Names the calling thread as ps, top -H, gdb and OBS's crash logs show it, cut to 15 bytes ("andross: loop"). */
+void net_thread_name(const char *name);
 /* Monotonic milliseconds and microseconds. */
 uint64_t net_now_ms(void);
 uint64_t net_now_us(void);
