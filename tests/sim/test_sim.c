@@ -79,6 +79,7 @@ struct slot {
 	bool destroyed;
 	struct bytes got;
 	size_t got_at_destroy;
+	uint64_t destroyed_ms, disconnect_ms;
 	bool connected;
 	int disconnects_after_destroy;
 	char disconnect_reason[512];
@@ -112,6 +113,7 @@ static void destroy_sim(struct slot *s)
 	s->console = NULL;
 	s->dolphin = NULL;
 	s->destroyed = true;
+	s->destroyed_ms = net_now_ms();
 	s->got_at_destroy = s->got.len;
 }
 
@@ -138,8 +140,10 @@ static void on_state(void *ud, enum source_state state, const char *reason)
 	if (state == SOURCE_CONNECTED)
 		s->connected = true;
 	if ((state == SOURCE_DISCONNECTED || state == SOURCE_WAITING) && s->destroyed &&
-	    !s->disconnects_after_destroy++)
+	    !s->disconnects_after_destroy++) {
+		s->disconnect_ms = net_now_ms();
 		snprintf(s->disconnect_reason, sizeof(s->disconnect_reason), "%s", reason);
+	}
 }
 
 static void start_slot(struct scenario *sc, struct slot *s)
@@ -466,6 +470,8 @@ static void destroy_mid_game(enum sim_kind kind)
 	assert_true(s->got.len < want.len / 2);
 	assert_memory_equal(s->got.data, want.data, s->got.len);
 	assert_true(s->disconnects_after_destroy > 0);
+	/* told at once, not by a timeout (ENet's is 4 s at least; a TCP client would wait for its idle timeout) */
+	assert_true(s->disconnect_ms - s->destroyed_ms < 3000);
 	fprintf(stderr, "%s client after destroy: %s\n", kind == KIND_CONSOLE ? "console" : "dolphin",
 		s->disconnect_reason);
 	if (kind == KIND_CONSOLE) {
