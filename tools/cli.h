@@ -22,7 +22,10 @@ int cli_make_dirs(const char *path);
 /* SIGINT and SIGTERM stop this loop (NULL: they stop nothing). */
 struct net_loop;
 void cli_stop_loop_on_signals(struct net_loop *loop);
-/* True once SIGINT or SIGTERM arrived while cli_stop_loop_on_signals was in force. */
+/* SIGINT and SIGTERM only set the flag cli_signalled reads (for a command that ends gracefully on the loop);
+ * cli_stop_loop_on_signals(NULL) restores the defaults. */
+void cli_catch_signals(void);
+/* True once SIGINT or SIGTERM arrived while cli_stop_loop_on_signals or cli_catch_signals was in force. */
 bool cli_signalled(void);
 /* `max` (0), `1` or any number above 0 for --speed. Returns false on anything else. */
 bool cli_parse_speed(const char *text, double *speed);

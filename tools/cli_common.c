@@ -80,6 +80,15 @@ void cli_stop_loop_on_signals(struct net_loop *loop)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+void cli_catch_signals(void)
+{
+	signal_loop = NULL;
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 bool cli_parse_speed(const char *text, double *speed)
 {
 	if (!strcmp(text, "max")) {
