@@ -24,12 +24,17 @@
  * current game). A message whose cursor is not the expected one makes the source drop the connection and reconnect
  * at the expected cursor. When Dolphin answers a connect_request with another cursor during a game, the messages in
  * between are lost: the source reports a `gap` (byte positions unknown, so from == to) and the stream restarts at an
- * event boundary. Invalid messages (JSON, base64, sizes, unknown types, messages out of order) are reported with the
- * reason through `state` (waiting) and the source reconnects with backoff; it never gives up.
+ * event boundary, which is the start of a game: until a game starts, the messages that follow such a reply are
+ * not delivered, so a Dolphin that answers with an earlier cursor of the same game cannot make events arrive twice.
+ * Invalid messages (JSON, base64, sizes, unknown types, messages out of order, a next_cursor other than cursor + 1)
+ * are reported with the reason through `state` (waiting) and the source reconnects with backoff; it never gives
+ * up. The backoff starts again only after a session that delivered a game message, so a Dolphin that answers and
+ * hangs up at once, or lies at once, is retried less and less often.
  */
 #include "source.h"
 #include "dolphin_proto.h"
 #include "net/sock.h"
+#include "slp_splitter.h"
 
 #include <enet/enet.h>
 #include <stdio.h>
@@ -77,6 +82,7 @@ struct dolphin_source {
 	bool have_cursor;
 	uint32_t cursor; /* the next message expected */
 	bool in_game;    /* between start_game and end_game */
+	bool await_game; /* after a reply that could not resume the game: deliver nothing until a game starts */
 	uint64_t bytes_delivered;
 	uint64_t menu_events;
 	struct bytes payload;
@@ -271,12 +277,15 @@ static void on_connect_reply(struct dolphin_source *ds, const struct dolphin_msg
 			"game, or the next game)",
 			ds->cursor, msg->cursor);
 		ds->in_game = false;
+		/* an honest Dolphin resumes at a game's start; anything else of this game would be events twice */
+		ds->await_game = true;
 		if (ds->cb.gap)
 			ds->cb.gap(ds->cb.ud, ds->bytes_delivered, ds->bytes_delivered, reason);
 	}
 	ds->cursor = msg->cursor;
 	ds->have_cursor = true;
-	ds->failures = 0;
+	/* the backoff is not reset here: a Dolphin that answers and hangs up at once must not be redialled 4 times a
+	 * second; it is reset by the first game message delivered */
 	ds->link = LINK_STREAMING;
 	snprintf(ds->nick, sizeof(ds->nick), "%s", msg->nick);
 	snprintf(ds->version, sizeof(ds->version), "%s", msg->version);
@@ -349,12 +358,24 @@ static bool on_packet(struct dolphin_source *ds, const uint8_t *data, size_t len
 		protocol_error(ds, what);
 		return false;
 	}
+	if (msg.next_cursor != (uint32_t)(msg.cursor + 1u)) {
+		/* Dolphin numbers its messages one by one; believing another next_cursor would make the source ask for
+		 * messages it already has (events twice) or skip some (events lost) at the next reconnect */
+		snprintf(what, sizeof(what), "%s %u has next_cursor %u", dolphin_msg_type_name(msg.type), msg.cursor,
+			 msg.next_cursor);
+		protocol_error(ds, what);
+		return false;
+	}
 	ds->cursor = msg.next_cursor;
+	ds->failures = 0; /* a session that delivers the game is a good one: the backoff starts again */
+	if (ds->await_game &&
+	    (msg.type == DOLPHIN_MSG_START_GAME || (msg.payload_len && msg.payload[0] == SLP_CMD_EVENT_PAYLOADS)))
+		ds->await_game = false;
 	if (msg.type == DOLPHIN_MSG_START_GAME) {
 		ds->in_game = true;
 	} else if (msg.type == DOLPHIN_MSG_END_GAME) {
 		ds->in_game = false;
-	} else if (msg.payload_len) {
+	} else if (msg.payload_len && !ds->await_game) {
 		ds->bytes_delivered += msg.payload_len;
 		if (ds->cb.data)
 			ds->cb.data(ds->cb.ud, msg.payload, msg.payload_len);
