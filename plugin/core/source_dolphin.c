@@ -2,21 +2,39 @@
 /*
  * dolphin://HOST[:PORT]: Slippi Dolphin's spectator server (ENet over UDP, docs/protocols.md §2), as a source.
  *
- * The ENet host lives on the event loop: its socket is watched for NET_READ, and a 5 ms timer runs while a peer
- * exists, for ENet's resends, acknowledgements and pings. Every pass calls enet_host_service(host, &ev, 0) until it
- * returns 0. Runs on the loop's thread only.
+ * Each connection attempt has its own ENet host (one peer slot, the one it dials), made when the attempt starts and
+ * destroyed when it ends; see "Strangers" below. While it exists its socket is watched for NET_READ, and a 5 ms
+ * timer runs for ENet's resends, acknowledgements and pings. Every pass calls enet_host_service(host, &ev, 0) until
+ * it returns 0. Runs on the loop's thread only.
+ *
+ * Strangers: this source only dials out, but an ENet host takes any CONNECT that reaches its UDP port into a free
+ * peer slot, and a stranger that took the only slot while the source waited to retry (bare CONNECT datagrams do,
+ * from a forged sender) made every later enet_host_connect fail for good. Two defences, each enough on its own:
+ * - an intercept drops every datagram sent to the unassigned peer id (0xFFF) before ENet reads it. Those are the
+ *   connection requests, the only datagrams ENet takes from an address it has no peer for; Dolphin addresses all
+ *   of ours to the peer id we gave it, so nothing our link needs is lost. The drops are counted and reported.
+ * - a host per attempt: no port is open while the source waits, the port changes with each attempt (an attacker
+ *   must find it again), and nothing an earlier host went through can make the next attempt fail.
+ * More peer slots with incoming peers reset on their CONNECT event would still let strangers fill every slot
+ * between two attempts (ENet reports an incoming peer only once its handshake completes, which a forged sender
+ * never does), so that was not chosen.
  *
  * Cursor: the source keeps the cursor of the next message it expects across reconnects and asks Dolphin for it, so a
  * reconnect resumes exactly where the stream stopped while Dolphin still holds that message (its history is the
  * current game). A message whose cursor is not the expected one makes the source drop the connection and reconnect
  * at the expected cursor. When Dolphin answers a connect_request with another cursor during a game, the messages in
  * between are lost: the source reports a `gap` (byte positions unknown, so from == to) and the stream restarts at an
- * event boundary. Invalid messages (JSON, base64, sizes, unknown types, messages out of order) are reported with the
- * reason through `state` (waiting) and the source reconnects with backoff; it never gives up.
+ * event boundary, which is the start of a game: until a game starts, the messages that follow such a reply are
+ * not delivered, so a Dolphin that answers with an earlier cursor of the same game cannot make events arrive twice.
+ * Invalid messages (JSON, base64, sizes, unknown types, messages out of order, a next_cursor other than cursor + 1)
+ * are reported with the reason through `state` (waiting) and the source reconnects with backoff; it never gives
+ * up. The backoff starts again only after a session that delivered a game message, so a Dolphin that answers and
+ * hangs up at once, or lies at once, is retried less and less often.
  */
 #include "source.h"
 #include "dolphin_proto.h"
 #include "net/sock.h"
+#include "slp_splitter.h"
 
 #include <enet/enet.h>
 #include <stdio.h>
@@ -49,9 +67,13 @@ struct dolphin_source {
 	struct source_callbacks cb;
 	char host[NET_ADDR_MAX];
 	uint16_t port;
-	ENetHost *enet;
+	bool enet_ready; /* enet_initialize succeeded */
+	ENetHost *enet;  /* the current attempt's, or NULL between attempts */
 	ENetPeer *peer;
 	int fd;
+	/* connection requests dropped by the intercept during the current attempt, and the last one's sender */
+	uint64_t refused;
+	ENetAddress refused_from;
 	enum link link;
 	uint64_t link_deadline_ms;
 	uint64_t service_timer;
@@ -60,6 +82,7 @@ struct dolphin_source {
 	bool have_cursor;
 	uint32_t cursor; /* the next message expected */
 	bool in_game;    /* between start_game and end_game */
+	bool await_game; /* after a reply that could not resume the game: deliver nothing until a game starts */
 	uint64_t bytes_delivered;
 	uint64_t menu_events;
 	struct bytes payload;
@@ -99,6 +122,56 @@ static void on_retry_timer(void *ud)
 	start_connect(ds);
 }
 
+static void on_readable(void *ud, int fd, unsigned events);
+
+/* Datagrams for the unassigned peer id are connection requests: this source never takes one (see the top). */
+static int ENET_CALLBACK drop_connection_requests(ENetHost *host, ENetEvent *event)
+{
+	(void)event;
+	if (host->receivedDataLength < 2)
+		return 0; /* ENet ignores it */
+	uint16_t peer_id = (uint16_t)(rd_u16be(host->receivedData) &
+				      ~(ENET_PROTOCOL_HEADER_FLAG_MASK | ENET_PROTOCOL_HEADER_SESSION_MASK));
+	if (peer_id != ENET_PROTOCOL_MAXIMUM_PEER_ID)
+		return 0;
+	struct dolphin_source *ds = host->peers[0].data;
+	if (ds) {
+		ds->refused++;
+		ds->refused_from = host->receivedAddress;
+	}
+	return 1;
+}
+
+static bool open_host(struct dolphin_source *ds)
+{
+	ds->enet = enet_host_create(NULL, 1, 2, 0, 0);
+	if (!ds->enet)
+		return false;
+	ds->enet->maximumPacketSize = DOLPHIN_ENET_MAX_PACKET_BYTES;
+	ds->enet->intercept = drop_connection_requests;
+	ds->enet->peers[0].data = ds; /* application data: ENet only clears it when it makes the host */
+	ds->fd = (int)ds->enet->socket;
+	ds->refused = 0;
+	if (net_loop_watch(ds->loop, ds->fd, NET_READ, on_readable, ds) < 0) {
+		enet_host_destroy(ds->enet);
+		ds->enet = NULL;
+		ds->fd = -1;
+		return false;
+	}
+	return true;
+}
+
+/* Destroys the attempt's host; during a service pass, service() does it when the pass ends. */
+static void close_host(struct dolphin_source *ds)
+{
+	if (!ds->enet || ds->in_service)
+		return;
+	net_loop_unwatch(ds->loop, ds->fd);
+	enet_host_destroy(ds->enet);
+	ds->enet = NULL;
+	ds->fd = -1;
+}
+
 static void drop_peer(struct dolphin_source *ds)
 {
 	if (ds->peer) {
@@ -111,6 +184,20 @@ static void drop_peer(struct dolphin_source *ds)
 		net_loop_cancel(ds->loop, ds->service_timer);
 		ds->service_timer = 0;
 	}
+	close_host(ds);
+}
+
+/* "; ignored N ENet connection requests (the last from A:P)" when the attempt refused any, else "". */
+static void describe_refused(const struct dolphin_source *ds, char *out, size_t size)
+{
+	out[0] = 0;
+	if (!ds->refused)
+		return;
+	char ip[64] = "?";
+	enet_address_get_host_ip(&ds->refused_from, ip, sizeof(ip));
+	snprintf(out, size,
+		 "; ignored %llu ENet connection request%s (the last from %s:%u): this source only dials out",
+		 (unsigned long long)ds->refused, ds->refused == 1 ? "" : "s", ip, ds->refused_from.port);
 }
 
 /* Drops the connection and schedules the next attempt. state is WAITING, or DISCONNECTED when Dolphin closed. */
@@ -120,8 +207,10 @@ static void retry_later(struct dolphin_source *ds, enum source_state state, cons
 	size_t n = sizeof(retry_delays_ms) / sizeof(retry_delays_ms[0]);
 	uint32_t delay_ms = retry_delays_ms[ds->failures < n ? ds->failures : n - 1];
 	ds->failures++;
-	char reason[512];
-	snprintf(reason, sizeof(reason), "%s; retrying in %u ms", why, delay_ms);
+	char refused[160];
+	describe_refused(ds, refused, sizeof(refused));
+	char reason[768];
+	snprintf(reason, sizeof(reason), "%s%s; retrying in %u ms", why, refused, delay_ms);
 	set_state(ds, state, reason);
 	if (!ds->retry_timer)
 		ds->retry_timer = net_loop_timer(ds->loop, delay_ms, on_retry_timer, ds);
@@ -136,6 +225,10 @@ static void start_connect(struct dolphin_source *ds)
 	if (enet_address_set_host_ip(&addr, ds->host) != 0 && enet_address_set_host(&addr, ds->host) != 0) {
 		snprintf(reason, sizeof(reason), "cannot resolve '%s'", ds->host);
 		retry_later(ds, SOURCE_WAITING, reason);
+		return;
+	}
+	if (!ds->enet && !open_host(ds)) {
+		retry_later(ds, SOURCE_WAITING, "cannot create an ENet host (UDP socket)");
 		return;
 	}
 	ds->peer = enet_host_connect(ds->enet, &addr, 2, 0);
@@ -176,7 +269,7 @@ static void protocol_error(struct dolphin_source *ds, const char *what)
 
 static void on_connect_reply(struct dolphin_source *ds, const struct dolphin_msg *msg)
 {
-	char reason[512];
+	char reason[768];
 	if (ds->have_cursor && msg->cursor != ds->cursor && ds->in_game) {
 		snprintf(
 			reason, sizeof(reason),
@@ -184,17 +277,22 @@ static void on_connect_reply(struct dolphin_source *ds, const struct dolphin_msg
 			"game, or the next game)",
 			ds->cursor, msg->cursor);
 		ds->in_game = false;
+		/* an honest Dolphin resumes at a game's start; anything else of this game would be events twice */
+		ds->await_game = true;
 		if (ds->cb.gap)
 			ds->cb.gap(ds->cb.ud, ds->bytes_delivered, ds->bytes_delivered, reason);
 	}
 	ds->cursor = msg->cursor;
 	ds->have_cursor = true;
-	ds->failures = 0;
+	/* the backoff is not reset here: a Dolphin that answers and hangs up at once must not be redialled 4 times a
+	 * second; it is reset by the first game message delivered */
 	ds->link = LINK_STREAMING;
 	snprintf(ds->nick, sizeof(ds->nick), "%s", msg->nick);
 	snprintf(ds->version, sizeof(ds->version), "%s", msg->version);
-	snprintf(reason, sizeof(reason), "Dolphin \"%s\" (Slippi %s) at %s:%u, from message %u", ds->nick, ds->version,
-		 ds->host, ds->port, ds->cursor);
+	char refused[160];
+	describe_refused(ds, refused, sizeof(refused));
+	snprintf(reason, sizeof(reason), "Dolphin \"%s\" (Slippi %s) at %s:%u, from message %u%s", ds->nick,
+		 ds->version, ds->host, ds->port, ds->cursor, refused);
 	set_state(ds, SOURCE_CONNECTED, reason);
 }
 
@@ -260,12 +358,24 @@ static bool on_packet(struct dolphin_source *ds, const uint8_t *data, size_t len
 		protocol_error(ds, what);
 		return false;
 	}
+	if (msg.next_cursor != (uint32_t)(msg.cursor + 1u)) {
+		/* Dolphin numbers its messages one by one; believing another next_cursor would make the source ask for
+		 * messages it already has (events twice) or skip some (events lost) at the next reconnect */
+		snprintf(what, sizeof(what), "%s %u has next_cursor %u", dolphin_msg_type_name(msg.type), msg.cursor,
+			 msg.next_cursor);
+		protocol_error(ds, what);
+		return false;
+	}
 	ds->cursor = msg.next_cursor;
+	ds->failures = 0; /* a session that delivers the game is a good one: the backoff starts again */
+	if (ds->await_game &&
+	    (msg.type == DOLPHIN_MSG_START_GAME || (msg.payload_len && msg.payload[0] == SLP_CMD_EVENT_PAYLOADS)))
+		ds->await_game = false;
 	if (msg.type == DOLPHIN_MSG_START_GAME) {
 		ds->in_game = true;
 	} else if (msg.type == DOLPHIN_MSG_END_GAME) {
 		ds->in_game = false;
-	} else if (msg.payload_len) {
+	} else if (msg.payload_len && !ds->await_game) {
 		ds->bytes_delivered += msg.payload_len;
 		if (ds->cb.data)
 			ds->cb.data(ds->cb.ud, msg.payload, msg.payload_len);
@@ -278,8 +388,11 @@ static void on_enet_event(struct dolphin_source *ds, ENetEvent *ev)
 	char reason[256];
 	switch (ev->type) {
 	case ENET_EVENT_TYPE_CONNECT: {
-		if (ev->peer != ds->peer)
+		if (ev->peer != ds->peer) {
+			/* not the peer we dialled (the intercept makes this impossible): never kept */
+			enet_peer_reset(ev->peer);
 			break;
+		}
 		struct dolphin_msg req = {.type = DOLPHIN_MSG_CONNECT_REQUEST,
 					  .cursor = ds->have_cursor ? ds->cursor : 0};
 		if (!send_message(ds, &req)) {
@@ -312,14 +425,15 @@ static void on_enet_event(struct dolphin_source *ds, ENetEvent *ev)
 
 static void service(struct dolphin_source *ds)
 {
-	if (ds->in_service)
+	if (ds->in_service || !ds->enet)
 		return;
 	ds->in_service = true;
 	ENetEvent ev;
 	int rc = 0;
 	int n = 0;
-	/* a consumer that stopped the loop (enough games) gets nothing more in this pass */
-	while (!ds->destroy_pending && !net_loop_stopping(ds->loop) && n < DOLPHIN_EVENTS_PER_PASS &&
+	/* a consumer that stopped the loop (enough games) gets nothing more in this pass; once the attempt ended
+	 * (ds->peer is NULL), nothing more is wanted from its host */
+	while (!ds->destroy_pending && !net_loop_stopping(ds->loop) && ds->peer && n < DOLPHIN_EVENTS_PER_PASS &&
 	       (rc = enet_host_service(ds->enet, &ev, 0)) > 0) {
 		on_enet_event(ds, &ev);
 		n++;
@@ -329,7 +443,11 @@ static void service(struct dolphin_source *ds)
 		source_kind_dolphin.destroy(&ds->base);
 		return;
 	}
-	if (rc < 0 && ds->peer) {
+	if (!ds->peer) {
+		close_host(ds); /* the attempt ended during the pass */
+		return;
+	}
+	if (rc < 0) {
 		retry_later(ds, SOURCE_WAITING, "ENet socket error");
 		return;
 	}
@@ -364,16 +482,13 @@ static void dolphin_destroy(struct source *src)
 		net_loop_cancel(ds->loop, ds->retry_timer);
 	if (ds->service_timer)
 		net_loop_cancel(ds->loop, ds->service_timer);
-	if (ds->fd >= 0)
-		net_loop_unwatch(ds->loop, ds->fd);
-	if (ds->enet) {
-		if (ds->peer) {
-			enet_peer_disconnect_now(ds->peer, 0);
-			ds->peer = NULL;
-		}
-		enet_host_destroy(ds->enet);
-		enet_deinitialize();
+	if (ds->peer) {
+		enet_peer_disconnect_now(ds->peer, 0);
+		ds->peer = NULL;
 	}
+	close_host(ds);
+	if (ds->enet_ready)
+		enet_deinitialize();
 	bytes_free(&ds->payload);
 	free(ds);
 }
@@ -403,18 +518,10 @@ static struct source *dolphin_create(struct net_loop *loop, const char *address,
 		free(ds);
 		return NULL;
 	}
-	ds->enet = enet_host_create(NULL, 1, 2, 0, 0);
-	if (!ds->enet) {
+	ds->enet_ready = true;
+	/* the first attempt's host: a source that cannot make a UDP socket at all fails here, not in a retry loop */
+	if (!open_host(ds)) {
 		snprintf(err, err_size, "cannot create an ENet host (UDP socket)");
-		enet_deinitialize();
-		free(ds);
-		return NULL;
-	}
-	ds->enet->maximumPacketSize = DOLPHIN_ENET_MAX_PACKET_BYTES;
-	ds->fd = (int)ds->enet->socket;
-	if (net_loop_watch(loop, ds->fd, NET_READ, on_readable, ds) < 0) {
-		snprintf(err, err_size, "out of memory");
-		ds->fd = -1;
 		dolphin_destroy(&ds->base);
 		return NULL;
 	}
