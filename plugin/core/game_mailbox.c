@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "game_mailbox.h"
 
-#include "bytes.h"
 #include "net/loop.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NOTE_JSON_LIMIT (64u * 1024u)
 
 struct game_mailbox {
 	/* the latest state: held only for a copy, so a consumer's trylock rarely misses */
@@ -25,7 +23,7 @@ struct game_mailbox {
 	game_mailbox_notify_fn notify;
 	void *ud;
 
-	struct bytes scratch; /* the producer's JSON buffer */
+	atomic_uint refs;
 };
 
 struct game_mailbox *game_mailbox_create(size_t capacity, game_mailbox_notify_fn notify, void *ud)
@@ -42,9 +40,9 @@ struct game_mailbox *game_mailbox_create(size_t capacity, game_mailbox_notify_fn
 	pthread_mutex_init(&m->state_lock, NULL);
 	pthread_mutex_init(&m->queue_lock, NULL);
 	m->next_seq = 1;
+	atomic_init(&m->refs, 1);
 	m->notify = notify;
 	m->ud = ud;
-	bytes_init(&m->scratch, NOTE_JSON_LIMIT);
 	return m;
 }
 
@@ -55,14 +53,25 @@ void game_note_free(struct game_note *n)
 	n->json_len = 0;
 }
 
+struct game_mailbox *game_mailbox_retain(struct game_mailbox *m)
+{
+	if (m)
+		atomic_fetch_add(&m->refs, 1);
+	return m;
+}
+
 void game_mailbox_destroy(struct game_mailbox *m)
 {
-	if (!m)
+	game_mailbox_release(m);
+}
+
+void game_mailbox_release(struct game_mailbox *m)
+{
+	if (!m || atomic_fetch_sub(&m->refs, 1) != 1)
 		return;
 	for (size_t i = 0; i < m->count; i++)
 		game_note_free(&m->ring[(m->head + i) % m->capacity]);
 	free(m->ring);
-	bytes_free(&m->scratch);
 	pthread_mutex_destroy(&m->state_lock);
 	pthread_mutex_destroy(&m->queue_lock);
 	free(m);
@@ -144,15 +153,12 @@ static void update_state(struct game_mailbox *m, const struct slp_game_event *ev
 	pthread_mutex_unlock(&m->state_lock);
 }
 
-bool game_mailbox_publish(struct game_mailbox *m, const struct slp_game_event *ev)
+bool game_mailbox_publish(struct game_mailbox *m, const struct slp_game_event *ev, const char *json, size_t json_len)
 {
 	update_state(m, ev);
 	if (ev->type == SLP_GAME_EVENT_FRAME)
 		return true;
-	bytes_clear(&m->scratch);
-	if (!slp_game_event_to_json(ev, &m->scratch))
-		return false;
-	return game_mailbox_push(m, slp_game_event_name(ev->type), (const char *)m->scratch.data, m->scratch.len);
+	return game_mailbox_push(m, slp_game_event_name(ev->type), json, json_len);
 }
 
 bool game_mailbox_push(struct game_mailbox *m, const char *type, const char *json, size_t json_len)

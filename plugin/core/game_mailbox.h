@@ -70,15 +70,21 @@ struct game_note {
 struct game_mailbox;
 typedef void (*game_mailbox_notify_fn)(void *ud);
 
-/* capacity 0 takes GAME_MAILBOX_DEFAULT_CAPACITY. notify may be NULL. Returns NULL when out of memory. */
+/* capacity 0 takes GAME_MAILBOX_DEFAULT_CAPACITY. notify may be NULL. Returns NULL when out of memory. The
+ * mailbox starts with one reference, the creator's. */
 struct game_mailbox *game_mailbox_create(size_t capacity, game_mailbox_notify_fn notify, void *ud);
-/* The producer must have stopped; notes not taken are freed. */
+/* Another reference (any thread), for a consumer that may outlive the producer's session. */
+struct game_mailbox *game_mailbox_retain(struct game_mailbox *m);
+/* Drops a reference (any thread); the last one frees the mailbox and the notes not taken. */
+void game_mailbox_release(struct game_mailbox *m);
+/* game_mailbox_release, for a mailbox the caller alone holds. */
 void game_mailbox_destroy(struct game_mailbox *m);
 
-/* Producer side (one thread at a time). */
-/* Takes a game event: every event updates the latest state; all but `frame` are also queued as notes. Returns
- * false when a note could not be made (out of memory); the state is updated anyway. */
-bool game_mailbox_publish(struct game_mailbox *m, const struct slp_game_event *ev);
+/* Producer side: publish from one thread (the recorder's); push from any. */
+/* Takes a game event: every event updates the latest state; all but `frame` are also queued as notes, with json,
+ * its JSON form (slp_game_event_to_json; the caller made it already, for its own use too). Returns false when a
+ * note could not be made (out of memory); the state is updated anyway. */
+bool game_mailbox_publish(struct game_mailbox *m, const struct slp_game_event *ev, const char *json, size_t json_len);
 /* Queues a note made elsewhere (connection, gap, relay_client, replay_saved); json is copied. */
 bool game_mailbox_push(struct game_mailbox *m, const char *type, const char *json, size_t json_len);
 

@@ -173,6 +173,11 @@ void slp_recorder_end(struct slp_recorder *r)
 	r->stream_failed = false;
 }
 
+void slp_recorder_set_out_dir(struct slp_recorder *r, const char *out_dir)
+{
+	snprintf(r->out_dir, sizeof(r->out_dir), "%s", out_dir ? out_dir : "");
+}
+
 void slp_recorder_set_console_nick(struct slp_recorder *r, const char *nick)
 {
 	snprintf(r->console_nick, sizeof(r->console_nick), "%s", nick ? nick : "");

@@ -9,7 +9,8 @@
 enum item_kind {
 	ITEM_DATA,
 	ITEM_RESTART,
-	ITEM_NICK, /* data: the nickname, NUL-terminated */
+	ITEM_NICK,    /* data: the nickname, NUL-terminated */
+	ITEM_OUT_DIR, /* data: the folder, NUL-terminated */
 	ITEM_END,
 	ITEM_QUIT,
 };
@@ -106,6 +107,9 @@ static void *run(void *arg)
 		case ITEM_NICK:
 			slp_recorder_set_console_nick(t->rec, (const char *)it->data);
 			break;
+		case ITEM_OUT_DIR:
+			slp_recorder_set_out_dir(t->rec, (const char *)it->data);
+			break;
 		case ITEM_END:
 		case ITEM_QUIT:
 			slp_recorder_end(t->rec);
@@ -190,15 +194,26 @@ void slp_recorder_thread_restart_at_boundary(struct slp_recorder_thread *t)
 	push_control(t, ITEM_RESTART);
 }
 
-void slp_recorder_thread_set_console_nick(struct slp_recorder_thread *t, const char *nick)
+/* Queues a control item that carries a string. */
+static void push_text(struct slp_recorder_thread *t, enum item_kind kind, const char *text)
 {
-	size_t len = strlen(nick ? nick : "");
+	size_t len = strlen(text ? text : "");
 	struct item *it = calloc(1, sizeof(*it) + len + 1);
 	if (!it)
 		return;
-	it->kind = ITEM_NICK;
-	memcpy(it->data, nick ? nick : "", len);
+	it->kind = kind;
+	memcpy(it->data, text ? text : "", len);
 	push_item(t, it);
+}
+
+void slp_recorder_thread_set_console_nick(struct slp_recorder_thread *t, const char *nick)
+{
+	push_text(t, ITEM_NICK, nick);
+}
+
+void slp_recorder_thread_set_out_dir(struct slp_recorder_thread *t, const char *out_dir)
+{
+	push_text(t, ITEM_OUT_DIR, out_dir);
 }
 
 void slp_recorder_thread_end(struct slp_recorder_thread *t)

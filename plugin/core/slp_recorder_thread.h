@@ -29,6 +29,8 @@ int slp_recorder_thread_feed(struct slp_recorder_thread *t, const uint8_t *data,
 void slp_recorder_thread_restart_at_boundary(struct slp_recorder_thread *t);
 /* Queues a new console nickname (see slp_recorder_set_console_nick). */
 void slp_recorder_thread_set_console_nick(struct slp_recorder_thread *t, const char *nick);
+/* Queues a new folder for the next game's file (see slp_recorder_set_out_dir). */
+void slp_recorder_thread_set_out_dir(struct slp_recorder_thread *t, const char *out_dir);
 /* Queues the end of the source (see slp_recorder_end). */
 void slp_recorder_thread_end(struct slp_recorder_thread *t);
 /* Bytes queued and not yet handled. */

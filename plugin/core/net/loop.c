@@ -136,18 +136,28 @@ struct net_loop *net_loop_create(void)
 	return loop;
 }
 
-/* Runs what was posted before this call; what those functions post waits for the next pass. */
-static void run_posted(struct net_loop *loop)
+/* Runs what was posted before this call; what those functions post waits for the next pass. Returns false when
+ * nothing was posted. */
+static bool run_posted(struct net_loop *loop)
 {
 	pthread_mutex_lock(&loop->post_lock);
 	struct posted *p = loop->posted_head;
 	loop->posted_head = loop->posted_tail = NULL;
 	pthread_mutex_unlock(&loop->post_lock);
+	if (!p)
+		return false;
 	while (p) {
 		struct posted *next = p->next;
 		p->fn(p->ud);
 		free(p);
 		p = next;
+	}
+	return true;
+}
+
+void net_loop_run_posted(struct net_loop *loop)
+{
+	while (run_posted(loop)) {
 	}
 }
 
@@ -175,8 +185,7 @@ void net_loop_destroy(struct net_loop *loop)
 	if (!loop)
 		return;
 	/* posted functions own what they were given: run them (until none is left: one may post another) */
-	while (loop->posted_head)
-		run_posted(loop);
+	net_loop_run_posted(loop);
 	pthread_mutex_destroy(&loop->post_lock);
 #if LOOP_EPOLL
 	close(loop->epfd);

@@ -36,6 +36,8 @@ int net_loop_run_once(struct net_loop *loop, int timeout_ms);
  * posted when the loop is destroyed run in net_loop_destroy, on its caller's thread, so whatever they own is freed.
  */
 int net_loop_post(struct net_loop *loop, net_timer_fn fn, void *ud);
+/* Runs, on the calling thread, the functions posted so far: for the owner of a loop that no longer runs. */
+void net_loop_run_posted(struct net_loop *loop);
 /* Safe from any thread and from signal handlers. */
 void net_loop_stop(struct net_loop *loop);
 bool net_loop_stopping(const struct net_loop *loop);
