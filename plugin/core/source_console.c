@@ -5,10 +5,12 @@
  *
  * Every session sends the 83-byte handshake with the stored token and cursor. The first bytes decide the mode
  * (protocols.md §1.11): a `U`-typed handshake reply means the framed console protocol, anything else a raw event
- * stream (legacy console, Launcher relay). Token and cursor survive reconnects, so a console resumes exactly where
- * the last whole message ended; the frame buffer is cleared on every session (the slippi-js bug of §4).
+ * stream (legacy console, Launcher relay). Token and cursor survive reconnects, so a console resumes exactly after
+ * the last whole event delivered; the frame buffer is cleared on every session (the slippi-js bug of §4).
  * Options after the address: `?idle_ms=N` (reconnect after N ms without a byte; default 5000) and `&retry_ms=N`
- * (the first reconnect delay, doubled after each failed attempt up to 16x; default 250).
+ * (the first reconnect delay, doubled after each failed attempt up to 16x; default 250). Only a healthy session
+ * (up for HEALTHY_SESSION_MS and at least one whole event delivered) resets the delay, so a peer that answers and
+ * hangs up, or lies in every session, is retried at the capped delay rather than four times a second.
  */
 #include "console_proto.h"
 #include "net/sock.h"
@@ -30,7 +32,8 @@
 #define GAME_HEAD_MAX_BYTES 2048u /* Event Payloads + Game Start of the game in progress */
 
 #define RETRY_MS_DEFAULT 250u
-#define RETRY_DOUBLINGS_MAX 4u /* 0.25, 0.5, 1, 2, 4 s with the default */
+#define RETRY_DOUBLINGS_MAX 4u   /* 0.25, 0.5, 1, 2, 4 s with the default */
+#define HEALTHY_SESSION_MS 2000u /* a session this long that delivered a whole event resets the reconnect delay */
 
 enum phase {
 	PHASE_IDLE,       /* waiting to reconnect */
@@ -52,9 +55,11 @@ struct console_source {
 
 	int fd;
 	enum phase phase;
-	unsigned attempts; /* consecutive failed sessions */
+	unsigned attempts; /* sessions since the last healthy one (each doubles the reconnect delay) */
 	unsigned sessions;
 	uint64_t last_rx_ms;
+	uint64_t session_start_ms; /* when the TCP connect completed */
+	uint64_t session_events;   /* whole events delivered in this session */
 	uint64_t check_timer, retry_timer;
 	struct bytes tx;
 	uint8_t detect[13];
@@ -65,10 +70,20 @@ struct console_source {
 	struct console_framer framer;
 	bool have_reply;
 	uint32_t token;
-	uint64_t cursor;
+	uint64_t cursor; /* the end of the last whole event delivered: always an event boundary, sent on resume */
+	uint64_t wire; /* where this session's next REPLAY must start; wire - cursor bytes of a partial event are held */
 	bool delivered_any;
+	bool await_game_start; /* the console's stream is not the one delivered: skip until an Event Payloads */
+	uint64_t skip_from;    /* the first byte skipped while awaiting a game start */
 	char nick[CONSOLE_NICK_MAX + 1];
 	struct slp_splitter check; /* validates REPLAY data before it is delivered */
+	struct bytes held;         /* a copy of the held partial event, to deliver once the next REPLAY completes it */
+	struct check_mark { /* the check splitter's state before a REPLAY, restored when the REPLAY is rejected */
+		bool have_table;
+		bool declared[256];
+		uint16_t payload_size[256];
+		size_t message_len;
+	} mark;
 
 	/* raw streams: no cursor, so a reconnect resyncs at a game start (see raw_event) */
 	struct slp_splitter raw;
@@ -105,6 +120,7 @@ static void emit_gap(struct console_source *cs, uint64_t from, uint64_t to, cons
 		cs->cb.gap(cs->cb.ud, from, to, reason);
 }
 
+/* Only whole events are delivered: the recorder (and a relay behind it) never holds a partial one. */
 static void deliver(struct console_source *cs, const uint8_t *data, size_t len)
 {
 	if (len && cs->cb.data)
@@ -140,6 +156,12 @@ static void session_fail(struct console_source *cs, const char *fmt, ...)
 	close_socket(cs);
 	cs->stop = 1;
 	cs->phase = PHASE_IDLE;
+	/* A handshake reply or a few bytes prove nothing: a peer that answers and hangs up (or lies every time) must
+	 * not be retried at the first delay forever. Only a session that lasted and delivered whole events resets it. */
+	if (cs->session_events && cs->session_start_ms && net_now_ms() - cs->session_start_ms >= HEALTHY_SESSION_MS)
+		cs->attempts = 0;
+	cs->session_start_ms = 0;
+	cs->session_events = 0;
 	uint64_t delay = cs->retry_ms << (cs->attempts < RETRY_DOUBLINGS_MAX ? cs->attempts : RETRY_DOUBLINGS_MAX);
 	cs->attempts++;
 	emit_state(cs, SOURCE_DISCONNECTED, "%s", reason);
@@ -150,6 +172,156 @@ static void session_fail(struct console_source *cs, const char *fmt, ...)
 }
 
 /* --- console protocol --- */
+
+static void check_mark_save(struct console_source *cs)
+{
+	struct check_mark *mk = &cs->mark;
+	mk->have_table = cs->check.have_table;
+	memcpy(mk->declared, cs->check.declared, sizeof(mk->declared));
+	memcpy(mk->payload_size, cs->check.payload_size, sizeof(mk->payload_size));
+	mk->message_len = cs->check.message.len;
+}
+
+/* A rejected REPLAY is re-sent from the cursor on the next session: it must not leave its size table (or split
+ * message chunks) behind, or the honest re-send would be checked against a table the console never used. */
+static void check_mark_restore(struct console_source *cs)
+{
+	const struct check_mark *mk = &cs->mark;
+	cs->check.have_table = mk->have_table;
+	memcpy(cs->check.declared, mk->declared, sizeof(mk->declared));
+	memcpy(cs->check.payload_size, mk->payload_size, sizeof(mk->payload_size));
+	if (cs->check.message.len > mk->message_len)
+		cs->check.message.len = mk->message_len;
+	slp_splitter_restart_at_boundary(&cs->check);
+}
+
+/* The handshake reply of a session. */
+static int on_reply(struct console_source *cs, const struct console_msg *m)
+{
+	cs->have_reply = true;
+	size_t nl = m->nick_len < CONSOLE_NICK_MAX ? m->nick_len : CONSOLE_NICK_MAX;
+	memcpy(cs->nick, m->nick ? m->nick : "", nl);
+	cs->nick[nl] = 0;
+	/* a partial event held from the last session is re-sent whole from the cursor */
+	slp_splitter_restart_at_boundary(&cs->check);
+	bool resumed = m->pos == cs->cursor;
+	emit_state(cs, SOURCE_CONNECTED, "Wii \"%s\" (Nintendont %.*s) at %s:%u, %s at byte %" PRIu64, cs->nick,
+		   (int)(m->version_len < 32 ? m->version_len : 32), m->version ? m->version : "", cs->host, cs->port,
+		   resumed ? "resuming" : "starting", m->pos);
+	if (!resumed && cs->delivered_any) {
+		/*
+		 * The console does not hold our stream at the cursor. Nintendont then starts a client at a game start
+		 * (the current game's Event Payloads, or the write cursor between games), so waiting for one costs an
+		 * honest console nothing, and a console that restarts mid-game (behind the cursor, or with another
+		 * history) cannot put events twice, or from another game, into the game being recorded.
+		 */
+		char why[320];
+		if (m->pos < cs->cursor)
+			snprintf(
+				why, sizeof(why),
+				"the console restarts at byte %" PRIu64 ", behind the cursor at byte %" PRIu64
+				" (a new history, not the stream recorded): the game in progress ends here, nothing is "
+				"recorded twice, and the recording resumes at the console's next game start",
+				m->pos, cs->cursor);
+		else
+			snprintf(why, sizeof(why),
+				 "the console could not resume at byte %" PRIu64 "; it restarts at byte %" PRIu64
+				 ": bytes %" PRIu64 "..%" PRIu64
+				 " are lost; the recording resumes at the console's next game start",
+				 cs->cursor, m->pos, cs->cursor, m->pos);
+		emit_gap(cs, cs->cursor, m->pos > cs->cursor ? m->pos : cs->cursor, why);
+		cs->await_game_start = true;
+		cs->skip_from = m->pos;
+	}
+	cs->token = m->token;
+	cs->cursor = m->pos;
+	cs->wire = m->pos;
+	return 0;
+}
+
+static int on_replay(struct console_source *cs, const struct console_msg *m)
+{
+	if (m->pos != cs->wire) {
+		if (!m->force_pos) {
+			session_fail(cs, "REPLAY at byte %" PRIu64 " but the cursor is at %" PRIu64 " (no forcePos)",
+				     m->pos, cs->wire);
+			return 1;
+		}
+		if (m->pos < cs->wire) {
+			/* Nintendont only skips forward (its history overflowed); going back would record bytes twice */
+			session_fail(cs,
+				     "REPLAY with forcePos jumps back from byte %" PRIu64 " to byte %" PRIu64
+				     " (a console only skips forward, when its history overflows): rejected, so "
+				     "nothing is recorded twice; resuming at byte %" PRIu64,
+				     cs->wire, m->pos, cs->cursor);
+			return 1;
+		}
+		/* while awaiting a game start, the bytes skipped so far are lost too */
+		uint64_t from = cs->await_game_start ? cs->skip_from : cs->cursor;
+		char why[200];
+		snprintf(why, sizeof(why),
+			 "the console's history overflowed (forcePos): bytes %" PRIu64 "..%" PRIu64 " are lost", from,
+			 m->pos);
+		slp_splitter_restart_at_boundary(&cs->check);
+		emit_gap(cs, from, m->pos, why);
+		cs->skip_from = m->pos;
+		cs->cursor = m->pos;
+		cs->wire = m->pos;
+	}
+	bool new_game = false;
+	if (cs->await_game_start) {
+		/* Nintendont starts every game in a new REPLAY, with its Event Payloads first */
+		if (!m->data_len || m->data[0] != SLP_CMD_EVENT_PAYLOADS) {
+			cs->cursor = cs->wire = m->next_pos;
+			return 0;
+		}
+		slp_splitter_reset(&cs->check);
+		new_game = true;
+	}
+	/*
+	 * Whole events only. A REPLAY may end inside an event (Nintendont never does that, a broken peer may): the
+	 * partial tail is held back, neither delivered nor counted in the cursor, until the next REPLAY completes it,
+	 * so a reconnect always resumes at an event boundary the recorder has. A stream error rejects the message and
+	 * the cursor stays before it (and before a partial event held from the last one).
+	 */
+	size_t held = slp_splitter_pending_bytes(&cs->check);
+	bytes_clear(&cs->held);
+	if (held && !bytes_append(&cs->held, cs->check.pending.data, held)) {
+		session_fail(cs, "out of memory for a partial event from the console");
+		return 1;
+	}
+	check_mark_save(cs);
+	uint64_t events_before = cs->check.events;
+	if (slp_splitter_feed(&cs->check, m->data, m->data_len, NULL, NULL) < 0) {
+		char e[200];
+		snprintf(e, sizeof(e), "%s", cs->check.error);
+		check_mark_restore(cs);
+		session_fail(cs, "bad event data from the console in the REPLAY at byte %" PRIu64 ": %s", m->pos, e);
+		return 1;
+	}
+	cs->session_events += cs->check.events - events_before;
+	if (new_game) {
+		cs->await_game_start = false;
+		if (m->pos > cs->skip_from) {
+			char why[200];
+			snprintf(why, sizeof(why),
+				 "bytes %" PRIu64 "..%" PRIu64
+				 " held no game start and were skipped; a new game starts",
+				 cs->skip_from, m->pos);
+			emit_gap(cs, cs->skip_from, m->pos, why);
+		}
+	}
+	uint64_t whole = (uint64_t)held + m->data_len - slp_splitter_pending_bytes(&cs->check);
+	cs->wire = m->next_pos;
+	if (!whole)
+		return 0;
+	size_t from_held = whole < held ? (size_t)whole : held;
+	cs->cursor += whole;
+	cs->delivered_any = true;
+	deliver(cs, cs->held.data, from_held);
+	deliver(cs, m->data, (size_t)(whole - from_held));
+	return cs->stop;
+}
 
 static int on_frame(void *ud, const uint8_t *body, size_t len)
 {
@@ -165,26 +337,7 @@ static int on_frame(void *ud, const uint8_t *body, size_t len)
 			session_fail(cs, "message type %" PRId64 " before the handshake reply", m.type);
 			return 1;
 		}
-		cs->have_reply = true;
-		cs->attempts = 0;
-		size_t nl = m.nick_len < CONSOLE_NICK_MAX ? m.nick_len : CONSOLE_NICK_MAX;
-		memcpy(cs->nick, m.nick ? m.nick : "", nl);
-		cs->nick[nl] = 0;
-		bool resumed = m.pos == cs->cursor;
-		emit_state(cs, SOURCE_CONNECTED, "Wii \"%s\" (Nintendont %.*s) at %s:%u, %s at byte %" PRIu64, cs->nick,
-			   (int)(m.version_len < 32 ? m.version_len : 32), m.version ? m.version : "", cs->host,
-			   cs->port, resumed ? "resuming" : "starting", m.pos);
-		if (!resumed && cs->delivered_any) {
-			char why[160];
-			snprintf(why, sizeof(why),
-				 "the console could not resume at byte %" PRIu64 "; it restarts at %" PRIu64,
-				 cs->cursor, m.pos);
-			slp_splitter_restart_at_boundary(&cs->check);
-			emit_gap(cs, cs->cursor, m.pos > cs->cursor ? m.pos : cs->cursor, why);
-		}
-		cs->token = m.token;
-		cs->cursor = m.pos;
-		return 0;
+		return on_reply(cs, &m);
 	}
 	if (m.type == CONSOLE_MSG_KEEP_ALIVE)
 		return 0;
@@ -194,31 +347,7 @@ static int on_frame(void *ud, const uint8_t *body, size_t len)
 	}
 	if (m.type != CONSOLE_MSG_REPLAY)
 		return 0; /* unknown types are ignored, as slippi-js does */
-	if (m.pos != cs->cursor) {
-		if (!m.force_pos) {
-			session_fail(cs, "REPLAY at byte %" PRIu64 " but the cursor is at %" PRIu64 " (no forcePos)",
-				     m.pos, cs->cursor);
-			return 1;
-		}
-		char why[160];
-		snprintf(why, sizeof(why), "the console's history overflowed: bytes %" PRIu64 "..%" PRIu64 " are lost",
-			 cs->cursor, m.pos);
-		slp_splitter_restart_at_boundary(&cs->check);
-		emit_gap(cs, cs->cursor, m.pos > cs->cursor ? m.pos : cs->cursor, why);
-		cs->cursor = m.pos;
-	}
-	/* whole events only: a stream error rejects the message, the cursor stays before it */
-	if (slp_splitter_feed(&cs->check, m.data, m.data_len, NULL, NULL) < 0) {
-		char e[200];
-		snprintf(e, sizeof(e), "%s", cs->check.error);
-		slp_splitter_restart_at_boundary(&cs->check);
-		session_fail(cs, "bad event data from the console: %s", e);
-		return 1;
-	}
-	cs->cursor = m.next_pos;
-	cs->delivered_any = true;
-	deliver(cs, m.data, m.data_len);
-	return cs->stop;
+	return on_replay(cs, &m);
 }
 
 /* --- raw streams --- */
@@ -303,6 +432,7 @@ static int raw_event(void *ud, const struct slp_event *ev)
 			if (len > skip) {
 				cs->game_bytes += len - skip;
 				cs->raw_delivered += len - skip;
+				cs->session_events++;
 				deliver(cs, p + skip, len - skip);
 			}
 		}
@@ -326,6 +456,7 @@ static int raw_event(void *ud, const struct slp_event *ev)
 	if (ev->code == SLP_CMD_GAME_END)
 		cs->game_open = false;
 	cs->raw_delivered += ev->size;
+	cs->session_events++;
 	deliver(cs, ev->data, ev->size);
 	return cs->stop;
 }
@@ -399,7 +530,6 @@ static void process(struct console_source *cs, const uint8_t *data, size_t len)
 				goto framer_error;
 		} else {
 			cs->phase = PHASE_RAW;
-			cs->attempts = 0;
 			cs->raw_seeking = true;
 			bytes_clear(&cs->seek);
 			emit_state(cs, SOURCE_CONNECTED, "raw event stream (relay or legacy console) at %s:%u",
@@ -436,6 +566,7 @@ static void on_io(void *ud, int fd, unsigned events)
 		cs->phase = PHASE_DETECT;
 		cs->detect_len = 0;
 		cs->last_rx_ms = net_now_ms();
+		cs->session_start_ms = cs->last_rx_ms;
 		uint8_t hs[CONSOLE_HANDSHAKE_BYTES];
 		console_handshake_encode(hs, cs->cursor, cs->token, true);
 		bytes_append(&cs->tx, hs, sizeof(hs));
@@ -516,6 +647,7 @@ static void console_destroy(struct source *src)
 	bytes_free(&cs->seek);
 	bytes_free(&cs->game_head);
 	bytes_free(&cs->new_head);
+	bytes_free(&cs->held);
 	console_framer_free(&cs->framer);
 	slp_splitter_free(&cs->check);
 	slp_splitter_free(&cs->raw);
@@ -570,6 +702,7 @@ static struct source *create(const struct source_kind *kind, struct net_loop *lo
 	bytes_init(&cs->seek, SEEK_LIMIT_BYTES);
 	bytes_init(&cs->game_head, GAME_HEAD_MAX_BYTES);
 	bytes_init(&cs->new_head, GAME_HEAD_MAX_BYTES);
+	bytes_init(&cs->held, 0); /* bounded by the check splitter: one partial event */
 	console_framer_init(&cs->framer, CONSOLE_FRAME_MAX_BYTES);
 	slp_splitter_init(&cs->check);
 	slp_splitter_init(&cs->raw);
