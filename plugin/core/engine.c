@@ -39,6 +39,7 @@ struct session {
 	atomic_uint_fast64_t games_ended;
 	atomic_bool source_ended;
 	struct engine_session_status st; /* under e->lock */
+	uint64_t retry_at_ms;            /* under e->lock: SOURCE_WAITING's next attempt, 0 otherwise */
 	struct session *reap_next;
 };
 
@@ -249,8 +250,10 @@ static void on_source_state(void *ud, enum source_state state, const char *reaso
 			relay_set_nick(s->relay, nick);
 		slp_recorder_thread_set_console_nick(s->rec, nick);
 	}
+	uint64_t retry_at = state == SOURCE_WAITING && s->src ? source_retry_at_ms(s->src) : 0;
 	pthread_mutex_lock(&e->lock);
 	s->st.state = state;
+	s->retry_at_ms = retry_at;
 	snprintf(s->st.reason, sizeof(s->st.reason), "%s", reason ? reason : "");
 	if (*nick)
 		snprintf(s->st.console_nick, sizeof(s->st.console_nick), "%s", nick);
@@ -726,8 +729,13 @@ bool engine_status(struct engine *e, uint32_t id, struct engine_session_status *
 {
 	pthread_mutex_lock(&e->lock);
 	struct session *s = find_session(e, id, NULL);
-	if (s)
+	if (s) {
 		*out = s->st;
+		uint64_t now = net_now_ms();
+		out->reconnect_in_ms = !s->retry_at_ms        ? -1
+				       : s->retry_at_ms > now ? (int64_t)(s->retry_at_ms - now)
+							      : 0;
+	}
 	struct game_mailbox *m = s ? game_mailbox_retain(s->mailbox) : NULL;
 	pthread_mutex_unlock(&e->lock);
 	if (!m)

@@ -45,6 +45,11 @@ const char *source_nick(const struct source *src)
 	return nick ? nick : "";
 }
 
+uint64_t source_retry_at_ms(const struct source *src)
+{
+	return src && src->kind->retry_at_ms ? src->kind->retry_at_ms(src) : 0;
+}
+
 const char *source_state_name(enum source_state state)
 {
 	switch (state) {

@@ -49,6 +49,8 @@ struct source_kind {
 	void (*destroy)(struct source *src);
 	/* The name the other end gave itself (a Wii's nickname), or NULL/"" when it has none. Optional. */
 	const char *(*nick)(const struct source *src);
+	/* While SOURCE_WAITING: when the next attempt is due (net_now_ms's clock); 0 otherwise. Optional. */
+	uint64_t (*retry_at_ms)(const struct source *src);
 };
 
 /* Creates the source a URL names. Returns NULL with err (an unknown scheme, a bad address, an unreadable file). */
@@ -57,6 +59,9 @@ struct source *source_create(struct net_loop *loop, const char *url, const struc
 void source_destroy(struct source *src);
 /* The source's own name for itself once connected (a Wii's nickname, Dolphin's nick); "" when unknown. */
 const char *source_nick(const struct source *src);
+/* While it waits to reconnect: when the next attempt is due (net_now_ms's clock), set before `state` reports
+ * SOURCE_WAITING; 0 when no attempt is waiting. */
+uint64_t source_retry_at_ms(const struct source *src);
 
 /* Every source struct starts with this header so source_destroy can find its kind. */
 struct source {

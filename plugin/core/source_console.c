@@ -61,6 +61,7 @@ struct console_source {
 	uint64_t session_start_ms; /* when the TCP connect completed */
 	uint64_t session_events;   /* whole events delivered in this session */
 	uint64_t check_timer, retry_timer;
+	uint64_t retry_at_ms; /* while a retry is scheduled */
 	struct bytes tx;
 	uint8_t detect[13];
 	size_t detect_len;
@@ -141,6 +142,7 @@ static void on_retry(void *ud)
 {
 	struct console_source *cs = ud;
 	cs->retry_timer = 0;
+	cs->retry_at_ms = 0;
 	start_connect(cs);
 }
 
@@ -164,6 +166,7 @@ static void session_fail(struct console_source *cs, const char *fmt, ...)
 	cs->session_events = 0;
 	uint64_t delay = cs->retry_ms << (cs->attempts < RETRY_DOUBLINGS_MAX ? cs->attempts : RETRY_DOUBLINGS_MAX);
 	cs->attempts++;
+	cs->retry_at_ms = net_now_ms() + delay;
 	emit_state(cs, SOURCE_DISCONNECTED, "%s", reason);
 	emit_state(cs, SOURCE_WAITING, "reconnecting to %s:%u in %" PRIu64 " ms", cs->host, cs->port, delay);
 	if (cs->retry_timer)
@@ -735,12 +738,18 @@ static const char *console_nick(const struct source *src)
 	return ((const struct console_source *)src)->nick;
 }
 
+static uint64_t console_retry_at_ms(const struct source *src)
+{
+	return ((const struct console_source *)src)->retry_at_ms;
+}
+
 const struct source_kind source_kind_console = {
 	.scheme = "console",
 	.default_port = CONSOLE_PORT_DEFAULT,
 	.create = console_create,
 	.destroy = console_destroy,
 	.nick = console_nick,
+	.retry_at_ms = console_retry_at_ms,
 };
 
 const struct source_kind source_kind_relay = {
@@ -749,4 +758,5 @@ const struct source_kind source_kind_relay = {
 	.create = relay_create,
 	.destroy = console_destroy,
 	.nick = console_nick,
+	.retry_at_ms = console_retry_at_ms,
 };

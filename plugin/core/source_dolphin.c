@@ -78,7 +78,8 @@ struct dolphin_source {
 	uint64_t link_deadline_ms;
 	uint64_t service_timer;
 	uint64_t retry_timer;
-	unsigned failures; /* in a row, for the backoff */
+	uint64_t retry_at_ms; /* while a retry is scheduled */
+	unsigned failures;    /* in a row, for the backoff */
 	bool have_cursor;
 	uint32_t cursor; /* the next message expected */
 	bool in_game;    /* between start_game and end_game */
@@ -119,6 +120,7 @@ static void on_retry_timer(void *ud)
 {
 	struct dolphin_source *ds = ud;
 	ds->retry_timer = 0;
+	ds->retry_at_ms = 0;
 	start_connect(ds);
 }
 
@@ -211,9 +213,11 @@ static void retry_later(struct dolphin_source *ds, enum source_state state, cons
 	describe_refused(ds, refused, sizeof(refused));
 	char reason[768];
 	snprintf(reason, sizeof(reason), "%s%s; retrying in %u ms", why, refused, delay_ms);
-	set_state(ds, state, reason);
-	if (!ds->retry_timer)
+	if (!ds->retry_timer) {
 		ds->retry_timer = net_loop_timer(ds->loop, delay_ms, on_retry_timer, ds);
+		ds->retry_at_ms = net_now_ms() + delay_ms;
+	}
+	set_state(ds, state, reason);
 }
 
 static void start_connect(struct dolphin_source *ds)
@@ -529,6 +533,11 @@ static struct source *dolphin_create(struct net_loop *loop, const char *address,
 	return &ds->base;
 }
 
+static uint64_t dolphin_retry_at_ms(const struct source *src)
+{
+	return ((const struct dolphin_source *)src)->retry_at_ms;
+}
+
 static const char *dolphin_nick(const struct source *src)
 {
 	return ((const struct dolphin_source *)src)->nick;
@@ -540,4 +549,5 @@ const struct source_kind source_kind_dolphin = {
 	.create = dolphin_create,
 	.destroy = dolphin_destroy,
 	.nick = dolphin_nick,
+	.retry_at_ms = dolphin_retry_at_ms,
 };

@@ -462,6 +462,10 @@ static void test_destroy_during_reconnect_backoff_is_quick(void **state)
 	uint32_t id = engine_add(e, &o, err, sizeof(err));
 	assert_int_not_equal(id, 0);
 	wait_status(e, id, waiting_to_reconnect, NULL, "a reconnect backoff");
+	static struct engine_session_status st;
+	assert_true(engine_status(e, id, &st));
+	if (st.state == SOURCE_WAITING) /* the countdown to the next attempt, below the longest backoff */
+		assert_true(st.reconnect_in_ms >= 0 && st.reconnect_in_ms <= 60000);
 	uint64_t t0 = net_now_us();
 	engine_destroy(e);
 	uint64_t took_us = net_now_us() - t0;
