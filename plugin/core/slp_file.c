@@ -157,38 +157,71 @@ void slp_file_close(struct slp_file_writer *w)
 	bytes_free(&w->buffer);
 }
 
-int slp_read_whole_file(const char *path, size_t max_bytes, struct bytes *out, char *err, size_t err_size)
+/* ---- reading ---- */
+
+static const char *file_kind(mode_t mode)
 {
-	bytes_init(out, max_bytes);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a plain file";
+}
+
+/* fstat, and only a regular file goes on: reading a FIFO or a device could block forever or never end. */
+static int check_regular(int fd, const char *path, struct stat *st, char *err, size_t err_size)
+{
+	if (fstat(fd, st) < 0) {
 		snprintf(err, err_size, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, err_size, "%s: not a regular file", path);
-		close(fd);
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, err_size, "%s: not a regular file (%s)", path, file_kind(st->st_mode));
 		return -1;
 	}
-	if ((uint64_t)st.st_size > max_bytes) {
-		snprintf(err, err_size, "%s: %lld bytes is more than the %zu this reads", path, (long long)st.st_size,
+	return 0;
+}
+
+/* Opens without waiting: O_NONBLOCK keeps open() of a FIFO from blocking until a writer comes; it is cleared
+ * again once fstat has shown a regular file. */
+static int open_nonblocking(const char *path, int flags)
+{
+	return open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+}
+
+static void clear_nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
+/* Reads the rest of a regular file that fstat gave st_size bytes, keeping to max_bytes. */
+static int read_whole_fd(int fd, const char *path, off_t st_size, size_t max_bytes, struct bytes *out, char *err,
+			 size_t err_size)
+{
+	bytes_init(out, max_bytes);
+	if ((uint64_t)st_size > max_bytes) {
+		snprintf(err, err_size, "%s: %lld bytes is more than the %zu this reads", path, (long long)st_size,
 			 max_bytes);
-		close(fd);
 		return -1;
 	}
 	/* room for the whole file plus one byte, so a file that grew since fstat is noticed */
-	size_t want = (size_t)st.st_size + 1;
-	if (!bytes_reserve(out, want > max_bytes ? (size_t)st.st_size : want)) {
-		snprintf(err, err_size, "%s: out of memory for %lld bytes", path, (long long)st.st_size);
-		close(fd);
+	size_t want = (size_t)st_size + 1;
+	if (!bytes_reserve(out, want > max_bytes ? (size_t)st_size : want)) {
+		snprintf(err, err_size, "%s: out of memory for %lld bytes", path, (long long)st_size);
 		return -1;
 	}
 	for (;;) {
 		if (out->len == out->cap &&
 		    !bytes_reserve(out, 65536 < max_bytes - out->len ? 65536 : max_bytes - out->len)) {
 			snprintf(err, err_size, "%s: out of memory while reading", path);
-			close(fd);
 			bytes_free(out);
 			return -1;
 		}
@@ -198,7 +231,6 @@ int slp_read_whole_file(const char *path, size_t max_bytes, struct bytes *out, c
 			ssize_t extra = read(fd, &probe, 1);
 			if (extra > 0) {
 				snprintf(err, err_size, "%s: grew past %zu bytes while reading", path, max_bytes);
-				close(fd);
 				bytes_free(out);
 				return -1;
 			}
@@ -209,7 +241,6 @@ int slp_read_whole_file(const char *path, size_t max_bytes, struct bytes *out, c
 			continue;
 		if (n < 0) {
 			snprintf(err, err_size, "%s: %s", path, strerror(errno));
-			close(fd);
 			bytes_free(out);
 			return -1;
 		}
@@ -217,8 +248,26 @@ int slp_read_whole_file(const char *path, size_t max_bytes, struct bytes *out, c
 			break;
 		out->len += (size_t)n;
 	}
-	close(fd);
 	return 0;
+}
+
+int slp_read_whole_file(const char *path, size_t max_bytes, struct bytes *out, char *err, size_t err_size)
+{
+	bytes_init(out, max_bytes);
+	int fd = open_nonblocking(path, O_RDONLY);
+	if (fd < 0) {
+		snprintf(err, err_size, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (check_regular(fd, path, &st, err, err_size) < 0) {
+		close(fd);
+		return -1;
+	}
+	clear_nonblocking(fd);
+	int rc = read_whole_fd(fd, path, st.st_size, max_bytes, out, err, err_size);
+	close(fd);
+	return rc;
 }
 
 /* ---- repair ---- */

@@ -58,5 +58,6 @@ struct slp_repair_result {
  * Returns 0, or -1 with err.
  */
 int slp_file_repair(const char *path, struct slp_repair_result *result, char *err, size_t err_size);
-/* Reads a whole file into memory (at most max_bytes). Returns 0, or -1 with err. */
+/* Reads a whole regular file into memory (at most max_bytes); anything else (a FIFO, a device) is an error at
+ * once, never a blocking open. Returns 0, or -1 with err naming the path. */
 int slp_read_whole_file(const char *path, size_t max_bytes, struct bytes *out, char *err, size_t err_size);
