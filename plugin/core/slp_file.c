@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +75,11 @@ int slp_file_open(struct slp_file_writer *w, const char *dir, const struct times
 	}
 	if (w->fd < 0)
 		return fail(w, "no free file name");
+	/* Held until close: a repair run meanwhile sees it and refuses rather than rename a new file over this one.
+	 * Only a repair that raced this open can hold it, and it lets go at once on an empty file. A file system
+	 * without locks still records. */
+	while (flock(w->fd, LOCK_EX) < 0 && errno == EINTR)
+		;
 	uint8_t header[SLP_HEADER_SIZE];
 	memcpy(header, slp_header_signature, sizeof(slp_header_signature));
 	memset(header + SLP_RAW_LENGTH_OFFSET, 0, 4);
