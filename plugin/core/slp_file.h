@@ -105,7 +105,7 @@ struct slp_repair_result {
  * - otherwise (cut off by a crash, damaged tail): out holds the valid events and metadata rebuilt from them,
  *   with `start` as its startAt; what follows them is dropped.
  * Whatever goes to out has been read back: a finished container whose events are all valid, with metadata.
- * Returns 1 with out filled, 0 when already complete, -1 when it refuses (err says why).
+ * Returns 1 with out (an initialised buffer) filled, 0 when already complete, -1 when it refuses (err says why).
  */
 int slp_file_repair_buffer(const uint8_t *file, size_t size, const struct timespec *start, struct bytes *out,
 			   struct slp_repair_result *result, char *err, size_t err_size);
