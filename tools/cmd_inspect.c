@@ -43,6 +43,52 @@ static int on_event(void *ud, const struct slp_event *ev)
 	return 0;
 }
 
+/*
+ * A raw length that disagrees with the events is wrong, not the events: read the game to where its valid events
+ * really end (and its metadata from there), and say so, rather than read a part of it.
+ */
+static void follow_the_events(struct inspection *in)
+{
+	struct slp_file_scan scan;
+	char err[256];
+	struct slp_container *c = &in->container;
+	if (slp_file_scan(in->file.data, in->file.len, NULL, &scan, err, sizeof(err)) < 0 || scan.stored_complete ||
+	    scan.valid_bytes == scan.raw_length)
+		return;
+	size_t end = SLP_HEADER_SIZE + (size_t)scan.valid_bytes;
+	if (!scan.raw_length) {
+		/* in progress, unless the writer stopped between writing the metadata and patching the length */
+		if (!scan.footer_after_events)
+			return;
+		c->events_size = (size_t)scan.valid_bytes;
+		c->has_metadata = true;
+		c->metadata_offset = scan.metadata_offset;
+		c->metadata_size = scan.metadata_size;
+		snprintf(in->error, sizeof(in->error),
+			 "raw length 0 at offset 11, yet the events end at file byte %zu, where the metadata begins: "
+			 "the writer stopped before patching the length (andross repair patches it)",
+			 end);
+		return;
+	}
+	if (scan.footer_after_events) {
+		c->events_size = (size_t)scan.valid_bytes;
+		c->has_metadata = true;
+		c->metadata_offset = scan.metadata_offset;
+		c->metadata_size = scan.metadata_size;
+		snprintf(in->error, sizeof(in->error),
+			 "raw length %u at offset 11 is wrong: the events end at file byte %zu, where the metadata "
+			 "begins (andross repair patches the length)",
+			 scan.raw_length, end);
+	} else if (scan.valid_bytes > scan.raw_length) {
+		c->events_size = in->file.len - SLP_HEADER_SIZE;
+		c->has_metadata = false;
+		snprintf(in->error, sizeof(in->error),
+			 "raw length %u at offset 11 is wrong: valid events run on past it to file byte %zu, with no "
+			 "metadata after them",
+			 scan.raw_length, end);
+	}
+}
+
 static void inspect_file(struct inspection *in)
 {
 	char err[512];
@@ -59,6 +105,7 @@ static void inspect_file(struct inspection *in)
 	in->readable = true;
 	if (err[0])
 		snprintf(in->error, sizeof(in->error), "%s", err);
+	follow_the_events(in);
 	in->event_bytes_offset = in->container.events_offset;
 	struct slp_splitter s;
 	slp_splitter_init(&s);

@@ -83,3 +83,24 @@ int slp_container_parse(const uint8_t *file, size_t size, struct slp_container *
 	out->has_metadata = true;
 	return 0;
 }
+
+int slp_container_parse_footer(const uint8_t *file, size_t size, size_t off, size_t *value_offset, size_t *value_size,
+			       bool *closed, char *err, size_t err_size)
+{
+	if (err_size)
+		err[0] = 0;
+	if (off >= size) {
+		snprintf(err, err_size, "no metadata: the file ends at byte %zu", size);
+		return -1;
+	}
+	if (parse_metadata(file, size, off, value_offset, value_size, err, err_size) < 0)
+		return -1;
+	size_t end = *value_offset + *value_size;
+	*closed = end < size;
+	if (end < size && file[end] != '}') {
+		snprintf(err, err_size, "byte 0x%02x at byte %zu follows the metadata, not the closing brace",
+			 file[end], end);
+		return -1;
+	}
+	return 0;
+}

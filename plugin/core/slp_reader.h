@@ -32,3 +32,11 @@ struct slp_container {
  * returned only if the events are intact); a raw length past the end of the file is an error.
  */
 int slp_container_parse(const uint8_t *file, size_t size, struct slp_container *out, char *err, size_t err_size);
+/*
+ * Parses a footer at file offset `off`, wherever the events really end: the `metadata` key, its object value and
+ * the file's closing `}`. Returns 0 with the value's offset and size; *closed is false when the file ends right
+ * after the value, without its brace. Returns -1 with a message when it is no such footer, or when anything but
+ * the brace follows the value.
+ */
+int slp_container_parse_footer(const uint8_t *file, size_t size, size_t off, size_t *value_offset, size_t *value_size,
+			       bool *closed, char *err, size_t err_size);

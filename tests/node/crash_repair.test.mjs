@@ -2,7 +2,9 @@
 // Crash safety: `andross record` is killed with SIGKILL at a random moment, then `andross repair` must turn what
 // was left on disk into a file slippi-js reads, keeping every complete event and nothing past the last one.
 // The random seed is printed; set ANDROSS_CRASH_SEED (and ANDROSS_CRASH_TRIALS) to replay a run.
-import { spawn } from 'node:child_process';
+// Then damaged files (a wrong raw length, events inspect rejects, garbage), a file `andross record` is still
+// writing, and a FIFO: slippi-js must read every file repair writes, and repair refuses what it cannot mend.
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
@@ -252,4 +254,245 @@ test('repair keeps exactly the complete events of files cut at chosen offsets', 
     else console.log(`cut files kept in ${dir}`);
   }
   m.assertEmpty('andross repair of cut files');
+});
+
+// The slippi-js reading of a file: throws nothing, has settings, frames and metadata.
+function slippiReads(m, where, file, wantFrames) {
+  let sum;
+  try {
+    sum = slippiSummary(file);
+  } catch (e) {
+    m.fail(where, 'slippi-js', `throws: ${e.message}`);
+    return null;
+  }
+  if (!sum.game.getSettings()) m.fail(where, 'slippi-js getSettings()', 'null');
+  if (!sum.game.getMetadata()) m.fail(where, 'slippi-js getMetadata()', 'null');
+  if (wantFrames !== undefined) m.check(where, 'slippi-js frame count', wantFrames, sum.frames.count);
+  return sum;
+}
+
+// A wrong raw length: the events decide. Every bit flip of v3.13.slp's length (and 0, 1, 0xFFFFFFFF), and a few
+// of the 4 MB v3.14.0.slp: repair restores the original bytes (all events, the file's own metadata), and
+// `inspect` of the damaged file says the raw length is wrong while it reads the whole game.
+test('repair of a wrong raw length keeps the whole game and its metadata; inspect names the length', async () => {
+  const tool = requireTool();
+  const m = new Mismatches();
+  const dir = makeTempDir('rawlen');
+  const tally = { repaired: 0, identical: 0 };
+  try {
+    for (const [name, variants] of [
+      ['v3.13.slp', [...Array(32).keys(), 'zero', 'one', 'max']],
+      ['v3.14.0.slp', [10, 13, 20, 27, 31, 'one']],
+    ]) {
+      const rep = replays().find((r) => r.name === name);
+      const orig = fs.readFileSync(rep.path);
+      const all = walkEvents(readContainer(orig).events).count;
+      const origFrames = slippiSummary(orig).frames.count;
+      const raw = orig.readUInt32BE(11);
+      for (const [k, v] of variants.entries()) {
+        const bad = v === 'zero' ? 0 : v === 'one' ? 1 : v === 'max' ? 0xffffffff : (raw ^ (1 << v)) >>> 0;
+        const where = `${name} with raw length ${bad}`;
+        const buf = Buffer.from(orig);
+        buf.writeUInt32BE(bad, 11);
+        const file = path.join(dir, `len${k}.slp`);
+        fs.writeFileSync(file, buf);
+        {
+          // 0: the writer stopped between the metadata and the length patch; inspect says so too
+          const ins = await run(tool, ['inspect', '--json', file], { timeoutMs: 30000 });
+          const j = JSON.parse(ins.stdout);
+          const said = bad === 0 ? /raw length 0 at offset 11, yet the events end/
+            : /raw length \d+ at offset 11 is wrong/;
+          if (!said.test(j.error ?? '')) m.fail(where, 'inspect error', j.error);
+          m.check(where, 'inspect container.rawLength (as stored)', bad, j.container?.rawLength);
+          m.check(where, 'inspect stream.events', all, j.stream?.events);
+          if (!j.metadata) m.fail(where, 'inspect metadata', 'null');
+        }
+        const r = await run(tool, ['repair', file], { timeoutMs: 30000 });
+        if (r.code !== 0) {
+          m.fail(where, 'repair exit code', `${r.code}\n${describeRun(tool, ['repair', file], r)}`);
+          continue;
+        }
+        tally.repaired++;
+        const out = fs.readFileSync(file);
+        if (out.equals(orig)) tally.identical++;
+        else m.fail(where, 'repaired file', `differs from the original at byte ${firstDifference(orig, out)}`);
+        m.check(where, 'events in the repaired file', all, walkEvents(readContainer(out).events).count);
+        // slippi-js on the repaired files (the big ones are the original bytes again, so twice is enough)
+        if (name === 'v3.13.slp' || k < 2) slippiReads(m, where, out, origFrames);
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`raw length damage: ${JSON.stringify(tally)}`);
+  m.assertEmpty('repair of a wrong raw length');
+});
+
+// Events inspect rejects are never kept: repair writes the valid events before them, which slippi-js reads like
+// the same prefix of the source, or refuses (exit 1, file unchanged) when that leaves no Game Start or drops a game.
+test('slippi-js reads every file repair writes from damaged replays, or repair refuses', async () => {
+  const tool = requireTool();
+  const m = new Mismatches();
+  const dir = makeTempDir('damaged');
+  const rep = replays().find((r) => r.name === 'v3.14.0.slp');
+  const orig = fs.readFileSync(rep.path);
+  const src = completeEventBytes(orig).bytes;
+  const w = walkEvents(src, { boundaries: true });
+  const starts = [...w.boundaries].sort((a, b) => a - b); // starts[i]: stream offset of event i
+  const header = Buffer.from(orig.subarray(0, 15));
+  header.writeUInt32BE(0, 11);
+  const inProgress = (events) => Buffer.concat([header, events]);
+  const indexOf = (code, from) => {
+    for (let i = from; i < starts.length - 1; i++) if (src[starts[i]] === code) return i;
+    return -1;
+  };
+  const prefixEnd = starts.find((b) => b >= 300000);
+  const prefixEvents = starts.indexOf(prefixEnd);
+  const prefix = Buffer.from(src.subarray(0, prefixEnd + 7)); // ends inside an event
+  const cases = [];
+  const chunk = indexOf(0x10, 0) + 3;
+  {
+    const b = Buffer.from(prefix);
+    b.writeUInt16BE(600, starts[chunk] + 0x201);
+    cases.push({ name: 'a Message Splitter chunk claiming 600 bytes', buf: inProgress(b), keep: chunk });
+  }
+  for (const code of [0x37, 0x38]) {
+    const at = indexOf(code, Math.floor(prefixEvents / 2));
+    const b = Buffer.from(prefix);
+    b[starts[at] + 5] = 7;
+    cases.push({ name: `a 0x${code.toString(16)} event with player index 7`, buf: inProgress(b), keep: at });
+  }
+  cases.push({ name: 'zeros after the events', buf: inProgress(Buffer.concat([src.subarray(0, prefixEnd),
+    Buffer.alloc(4096)])), keep: prefixEvents });
+  cases.push({ name: 'a HELO filler after 100 events', buf: inProgress(Buffer.concat([src.subarray(0, starts[100]),
+    Buffer.from('HELO\0', 'latin1'), src.subarray(starts[100], starts[100] + 5000)])), keep: 100 });
+  cases.push({ name: 'garbage appended after the events', buf: inProgress(Buffer.concat([src.subarray(0, prefixEnd),
+    Buffer.from('garbage appended here', 'latin1')])), keep: prefixEvents });
+  cases.push({ name: 'two games in one file', buf: inProgress(Buffer.concat([src.subarray(0, prefixEnd),
+    src.subarray(0, prefixEnd)])), keep: 0 });
+  {
+    const b = Buffer.from(prefix);
+    for (let p = 2; p + 3 <= 1 + b[1]; p += 3) if (b[p] === 0x36) b.writeUInt16BE(4, p + 1);
+    cases.push({ name: 'a Game Start declared 4 bytes long', buf: inProgress(b), keep: 0 });
+  }
+  for (const cut of [1, 2, 10, starts[1] - 1, starts[1], starts[1] + 1, starts[2] - 1]) {
+    cases.push({ name: `cut at stream byte ${cut}, before Game Start is complete`,
+      buf: inProgress(src.subarray(0, cut)), keep: 0 });
+  }
+  const tally = { repaired: 0, refused: 0 };
+  try {
+    for (const [i, c] of cases.entries()) {
+      const file = path.join(dir, `damaged${i}.slp`);
+      fs.writeFileSync(file, c.buf);
+      const args = ['repair', file];
+      const r = await run(tool, args, { timeoutMs: 30000 });
+      const out = fs.readFileSync(file);
+      if (c.keep === 0) {
+        tally.refused++;
+        m.check(c.name, 'repair exit code (refused)', 1, r.code);
+        if (!/repair: .*damaged\d+\.slp: /.test(r.stderr)) m.fail(c.name, 'refusal message', r.stderr);
+        if (!out.equals(c.buf)) m.fail(c.name, 'refused file', 'was changed');
+        continue;
+      }
+      if (r.code !== 0) {
+        m.fail(c.name, 'repair exit code', `${r.code}\n${describeRun(tool, args, r)}`);
+        continue;
+      }
+      tally.repaired++;
+      const rc = readContainer(out);
+      m.check(c.name, 'repaired raw length', starts[c.keep], rc.rawLength);
+      const kw = walkEvents(rc.events);
+      m.check(c.name, 'events kept', c.keep, kw.count);
+      m.check(c.name, 'repaired events end on an event', rc.rawLength, kw.completeBytes);
+      if (firstDifference(src.subarray(0, rc.rawLength), rc.events) !== -1) {
+        m.fail(c.name, 'repaired events', 'are not the source bytes');
+      }
+      checkRepairedWithSlippi(m, c.name, file, src, rc.rawLength);
+      const ins = await run(tool, ['inspect', '--json', file], { timeoutMs: 30000 });
+      const j = JSON.parse(ins.stdout);
+      m.check(c.name, 'inspect error on the repaired file', null, j.error);
+      m.check(c.name, 'inspect stream.events', c.keep, j.stream?.events);
+    }
+  } finally {
+    if (m.empty) fs.rmSync(dir, { recursive: true, force: true });
+    else console.log(`damaged files kept in ${dir}`);
+  }
+  console.log(`damaged files: ${JSON.stringify(tally)}`);
+  m.assertEmpty('andross repair of damaged files');
+});
+
+// A recording in progress: `andross record --speed 1` is writing the file when repair runs. Repair refuses and
+// leaves it alone, and every byte the recorder writes afterwards reaches the name on disk.
+test('repair refuses a file that andross record is still writing; the recording stays whole', async () => {
+  const tool = requireTool();
+  const rep = replays().find((r) => r.name === 'v3.13.slp'); // 148 frames: about 2.5 s at --speed 1
+  const src = completeEventBytes(fs.readFileSync(rep.path)).bytes;
+  const dir = makeTempDir('live');
+  const m = new Mismatches();
+  try {
+    const args = ['record', '--source', rep.path, '--out', dir, '--speed', '1'];
+    const child = spawn(tool, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    // wait until the recorder has written events into its file
+    let file = null;
+    for (let t = 0; t < 500 && !file; t++) {
+      const names = fs.readdirSync(dir).filter((f) => f.endsWith('.slp'));
+      if (names.length && fs.statSync(path.join(dir, names[0])).size > 2000) file = path.join(dir, names[0]);
+      else await sleep(10);
+    }
+    if (!file) throw new Error(`no recording appeared in ${dir}; stderr: ${stderr}`);
+    const sizeBefore = fs.statSync(file).size;
+    const inodeBefore = fs.statSync(file).ino;
+    const r = await run(tool, ['repair', file], { timeoutMs: 30000 });
+    const atRepair = fs.statSync(file);
+    m.check('repair during the recording', 'exit code', 1, r.code);
+    if (!/is being written by another process/.test(r.stderr)) {
+      m.fail('repair during the recording', 'message', r.stderr);
+    }
+    m.check('repair during the recording', 'inode of the file (not replaced)', inodeBefore, atRepair.ino);
+    if (atRepair.size < sizeBefore) m.fail('repair during the recording', 'file size', `shrank to ${atRepair.size}`);
+    const done = await exited;
+    m.check('record', 'exit code', 0, done.code);
+    const out = fs.readFileSync(file);
+    const c = readContainer(out);
+    m.check('recorded file', 'raw length (all of the source)', src.length, c.rawLength);
+    if (firstDifference(src, c.events) !== -1) m.fail('recorded file', 'events', 'differ from the source');
+    slippiReads(m, 'recorded file', out);
+    const again = await run(tool, ['repair', file], { timeoutMs: 30000 });
+    m.check('repair after the recording', 'exit code', 0, again.code);
+    if (!/already complete/.test(again.stdout)) m.fail('repair after the recording', 'output', again.stdout);
+  } finally {
+    if (m.empty) fs.rmSync(dir, { recursive: true, force: true });
+    else console.log(`live recording kept in ${dir}`);
+  }
+  m.assertEmpty('repair during a recording');
+});
+
+// A FIFO is never opened for a blocking read: inspect, repair and record --source fail at once, naming it.
+test('inspect, repair and record --source fail at once on a FIFO', async () => {
+  const tool = requireTool();
+  const dir = makeTempDir('fifo');
+  const fifo = path.join(dir, 'pipe.slp');
+  const mk = spawnSync('mkfifo', [fifo]);
+  if (mk.status !== 0) throw new Error(`mkfifo failed: ${mk.stderr}`);
+  const m = new Mismatches();
+  try {
+    for (const args of [['inspect', fifo], ['repair', fifo], ['record', '--source', fifo, '--out', dir]]) {
+      const r = await run(tool, args, { timeoutMs: 15000 });
+      const where = `andross ${args[0]}`;
+      if (r.timedOut) {
+        m.fail(where, 'on a FIFO', 'blocked until killed after 15 s');
+        continue;
+      }
+      m.check(where, 'exit code', 1, r.code);
+      const said = r.stdout + r.stderr; // inspect reports a file's problem in its output
+      if (!said.includes(fifo) || !/FIFO/.test(said)) m.fail(where, 'message names the FIFO', said);
+    }
+    if (!fs.lstatSync(fifo).isFIFO()) m.fail('the FIFO', 'after the commands', 'was replaced');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  m.assertEmpty('commands on a FIFO');
 });
