@@ -22,21 +22,25 @@ struct slp_recorder {
 	bool file_reported_finished;
 	bool stream_failed;
 	/*
-	 * A new game's Event Payloads, held (byte for byte) until its Game Start arrives whole: only then is the
-	 * file created, so a stream that stops or fails in between (a peer that sends a table and hangs up) leaves
-	 * no file.
+	 * A new game's first events, held byte for byte: its Event Payloads, its Game Start and the Message Splitter
+	 * chunks that carry its Gecko list. The file is created (and these written first) once an event after them
+	 * arrives whole, or when the source ends after a whole Game Start. A stream that fails, or moves on to
+	 * another game, before then leaves no file: a peer that sends a table and a Game Start, then junk, and
+	 * reconnects, makes no file per session. head_sizes holds each held event's size (uint32_t).
 	 */
 	struct bytes head;
+	struct bytes head_sizes;
+	bool head_has_start;
 	uint64_t head_offset;
-	size_t first_events_bytes; /* Event Payloads + Game Start of the current file */
+	size_t first_events_bytes; /* the current file's Event Payloads and Game Start */
 	uint64_t games_written;
 	uint64_t games_failed;
 	uint64_t games_ended;
 	bool done; /* max_games reached: the rest of the stream is ignored */
 };
 
-/* Room for any Event Payloads: its size byte counts at most 255 payload bytes. */
-#define HEAD_LIMIT_BYTES 512u
+/* Room for the largest Gecko list the splitter reassembles, twice; past that the file is opened anyway. */
+#define HEAD_LIMIT_BYTES (2u * SLP_MESSAGE_MAX_BYTES)
 
 static void warn(struct slp_recorder *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(struct slp_recorder *r, const char *fmt, ...)
@@ -120,25 +124,60 @@ static void close_file(struct slp_recorder *r)
 	slp_file_close(&r->file);
 }
 
-/* Opens the game's file with its held Event Payloads and the Game Start that just arrived. */
-static void open_file(struct slp_recorder *r, const struct slp_event *game_start)
+static void drop_head(struct slp_recorder *r)
 {
-	struct slp_event payloads = {.code = SLP_CMD_EVENT_PAYLOADS,
-				     .data = r->head.data,
-				     .size = r->head.len,
-				     .offset = r->head_offset};
-	r->first_events_bytes = r->head.len + game_start->size;
+	bytes_free(&r->head); /* a Gecko list can make it large: give it back */
+	bytes_clear(&r->head_sizes);
+	r->head_has_start = false;
+}
+
+/* Holds one of the game's first events. Returns false when there is no room. */
+static bool hold(struct slp_recorder *r, const struct slp_event *ev)
+{
+	uint32_t size = (uint32_t)ev->size;
+	if (!r->head.len)
+		r->head_offset = ev->offset;
+	if (!bytes_reserve(&r->head_sizes, sizeof(size)) || !bytes_append(&r->head, ev->data, ev->size))
+		return false;
+	bytes_append(&r->head_sizes, &size, sizeof(size));
+	return true;
+}
+
+/* Creates the game's file and writes the held events into it, in order. */
+static void open_file(struct slp_recorder *r)
+{
+	/* the Event Payloads and the Game Start: a file that holds them tells what the game was, and repair keeps it */
+	r->first_events_bytes = 0;
+	for (size_t i = 0; i < 2 && (i + 1) * sizeof(uint32_t) <= r->head_sizes.len; i++) {
+		uint32_t size;
+		memcpy(&size, r->head_sizes.data + i * sizeof(uint32_t), sizeof(size));
+		r->first_events_bytes += size;
+	}
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	r->file_reported_finished = false;
 	if (slp_file_open(&r->file, r->out_dir, &now, r->console_nick) < 0) {
 		fail_file(r, false);
+		drop_head(r);
 		return;
 	}
 	if (r->cb.file)
 		r->cb.file(r->cb.ud, r->file.path, false);
-	if (slp_file_write_event(&r->file, &payloads) < 0 || slp_file_write_event(&r->file, game_start) < 0)
-		fail_file(r, false);
+	size_t pos = 0;
+	for (size_t i = 0; i + sizeof(uint32_t) <= r->head_sizes.len; i += sizeof(uint32_t)) {
+		uint32_t size;
+		memcpy(&size, r->head_sizes.data + i, sizeof(size));
+		struct slp_event ev = {.code = r->head.data[pos],
+				       .data = r->head.data + pos,
+				       .size = size,
+				       .offset = r->head_offset + pos};
+		if (slp_file_write_event(&r->file, &ev) < 0) {
+			fail_file(r, false);
+			break;
+		}
+		pos += size;
+	}
+	drop_head(r);
 }
 
 /* An Event Payloads at an event boundary: the previous game ends here, whether or not it had a Game End. Returns
@@ -147,18 +186,44 @@ static bool begin_game(struct slp_recorder *r, const struct slp_event *ev)
 {
 	slp_game_finish(&r->game);
 	close_file(r);
-	bytes_clear(&r->head);
+	drop_head(r);
 	if (r->opts.max_games && r->games_ended >= r->opts.max_games) {
 		r->done = true;
 		return false;
 	}
-	if (!r->out_dir[0])
-		return true;
-	if (!bytes_append(&r->head, ev->data, ev->size))
-		warn(r, "cannot hold the Event Payloads at stream byte %llu (%zu bytes); this game is not recorded",
-		     (unsigned long long)ev->offset, ev->size);
-	r->head_offset = ev->offset;
+	if (r->out_dir[0] && !hold(r, ev)) {
+		warn(r, "out of memory for the Event Payloads at stream byte %llu; this game is not recorded",
+		     (unsigned long long)ev->offset);
+		drop_head(r);
+	}
 	return true;
+}
+
+/* A wire event while the game's first events are held: holds it, or creates the file and writes it there. */
+static void held_or_written(struct slp_recorder *r, const struct slp_event *ev)
+{
+	if (!r->head_has_start) {
+		/* Event Payloads, then Game Start: nothing comes between */
+		if (ev->code == SLP_CMD_GAME_START && hold(r, ev)) {
+			r->head_has_start = true;
+			return;
+		}
+		if (ev->code == SLP_CMD_GAME_START)
+			warn(r, "out of memory for the Game Start at stream byte %llu; this game is not recorded",
+			     (unsigned long long)ev->offset);
+		else
+			warn(r,
+			     "command 0x%02x at stream byte %llu follows the Event Payloads at %llu instead of a Game "
+			     "Start; this game is not recorded",
+			     ev->code, (unsigned long long)ev->offset, (unsigned long long)r->head_offset);
+		drop_head(r);
+		return;
+	}
+	if (ev->code == SLP_CMD_MESSAGE_SPLITTER && r->head.len + ev->size <= HEAD_LIMIT_BYTES && hold(r, ev))
+		return;
+	open_file(r);
+	if (slp_file_is_open(&r->file) && slp_file_write_event(&r->file, ev) < 0)
+		fail_file(r, false);
 }
 
 static int on_event(void *ud, const struct slp_event *ev)
@@ -171,15 +236,7 @@ static int on_event(void *ud, const struct slp_event *ev)
 			if (!begin_game(r, ev))
 				return 0;
 		} else if (r->head.len) {
-			/* a game's first two events: Event Payloads, then Game Start (nothing comes between) */
-			if (ev->code == SLP_CMD_GAME_START)
-				open_file(r, ev);
-			else
-				warn(r,
-				     "command 0x%02x at stream byte %llu follows the Event Payloads at %llu instead of a "
-				     "Game Start; this game is not recorded",
-				     ev->code, (unsigned long long)ev->offset, (unsigned long long)r->head_offset);
-			bytes_clear(&r->head);
+			held_or_written(r, ev);
 		} else if (slp_file_is_open(&r->file) && slp_file_write_event(&r->file, ev) < 0) {
 			fail_file(r, false);
 		}
@@ -206,6 +263,7 @@ struct slp_recorder *slp_recorder_create(const struct slp_recorder_options *opts
 		r->cb = *cb;
 	r->file.fd = -1;
 	bytes_init(&r->head, HEAD_LIMIT_BYTES);
+	bytes_init(&r->head_sizes, 0);
 	slp_splitter_init(&r->splitter);
 	slp_game_init(&r->game, on_game_event, r);
 	return r;
@@ -215,8 +273,11 @@ void slp_recorder_destroy(struct slp_recorder *r)
 {
 	if (!r)
 		return;
+	if (r->head_has_start)
+		open_file(r); /* as slp_recorder_end does */
 	close_file(r);
 	bytes_free(&r->head);
+	bytes_free(&r->head_sizes);
 	slp_splitter_free(&r->splitter);
 	free(r);
 }
@@ -233,7 +294,7 @@ int slp_recorder_feed(struct slp_recorder *r, const uint8_t *data, size_t len)
 		warn(r, "%s", r->splitter.error);
 		slp_game_finish(&r->game);
 		close_file(r);
-		bytes_clear(&r->head); /* a game that never got its Game Start leaves no file */
+		drop_head(r); /* a game whose first events never got followed leaves no file */
 		return -1;
 	}
 	return 0;
@@ -252,9 +313,13 @@ void slp_recorder_end(struct slp_recorder *r)
 	size_t pending = slp_splitter_pending_bytes(&r->splitter);
 	if (pending)
 		warn(r, "the source ended inside an event; its last %zu bytes were dropped", pending);
+	/* a game that got no further than its first events, Game Start included, is kept when the source ends: it
+	 * is all there is of it (a file cut off early); a source that goes on to something else drops it */
+	if (r->head_has_start)
+		open_file(r);
 	slp_game_finish(&r->game);
 	close_file(r);
-	bytes_clear(&r->head);
+	drop_head(r);
 	slp_splitter_reset(&r->splitter);
 	r->stream_failed = false;
 }

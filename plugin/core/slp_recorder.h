@@ -2,9 +2,11 @@
 /*
  * The pipeline every source feeds: splitter -> game state -> .slp writer, plus game events to a consumer.
  * Feed it the source's bytes as they arrive; it writes one .slp per game, and finishes a cut-off game when the
- * source ends. A game's file is created once its Event Payloads and its Game Start have both arrived whole (the
- * Event Payloads is held until then, then written first, byte for byte): a stream that stops or fails before
- * leaves no file. The file is finished at Game End, at the next Event Payloads, or when the source ends.
+ * source ends. A game's first events (Event Payloads, Game Start, the Gecko list's Message Splitter chunks) are
+ * held until an event after them arrives whole, then written first, byte for byte, into a new file; when the
+ * source ends after a whole Game Start they are written too. A stream that stops before a whole Game Start, or
+ * that fails or starts another game before an event follows the first ones, leaves no file. The file is finished
+ * at Game End, at the next Event Payloads, or when the source ends.
  */
 #pragma once
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The recorder (splitter -> game state -> .slp writer) in-process, on the real replays: a file only once a game's
- * Event Payloads and Game Start have both arrived, byte-exact files in any chunking, a disk error said once per game
+ * The recorder (splitter -> game state -> .slp writer) in-process, on the real replays: a file only once an event
+ * follows a game's Event Payloads, Game Start and Gecko list, byte-exact files in any chunking, a disk error said once per game
  * and never an empty file, and a long console nickname cut between UTF-8 characters.
  */
 #include <setjmp.h>
@@ -174,37 +174,66 @@ static size_t event_payloads_size(const uint8_t *events)
 	return 1 + (size_t)events[1];
 }
 
-/* --- item 7: no file before a whole Event Payloads and a whole Game Start --- */
+/* --- item 7: no file before a game's first events (Event Payloads, Game Start, Gecko list) are followed --- */
 
-static void test_payloads_then_junk_or_end_leaves_no_file(void **state)
+/* Where the first event after a game's Event Payloads, Game Start and Gecko list chunks begins. */
+static size_t first_frame_offset(const uint8_t *ev, size_t len)
+{
+	struct tu_recording rec;
+	tu_recording_init(&rec);
+	size_t pending = 0;
+	char err[256];
+	tu_split(ev, len, 0, 0, &rec, &pending, NULL, err, sizeof(err));
+	size_t at = 0;
+	for (size_t i = 0; i < rec.n; i++) {
+		uint8_t c = rec.ev[i].code;
+		if (rec.ev[i].reassembled)
+			continue;
+		if (c != SLP_CMD_EVENT_PAYLOADS && c != SLP_CMD_GAME_START && c != SLP_CMD_MESSAGE_SPLITTER) {
+			at = (size_t)rec.ev[i].offset;
+			break;
+		}
+	}
+	tu_recording_free(&rec);
+	return at;
+}
+
+static void test_a_game_that_never_gets_past_its_first_events_leaves_no_file(void **state)
 {
 	(void)state;
+	/* 3.13: Event Payloads, Game Start, a Gecko list in 138 Message Splitter chunks, then the frames */
 	struct bytes game;
-	replay_events("v3.13.slp", &game);
+	replay_events("geckoCodes.slp", &game);
 	const uint8_t *ev = game.data;
 	size_t ep = event_payloads_size(ev);
-	assert_int_equal(ev[ep], SLP_CMD_GAME_START);
-	/* the Game Start's declared size, from the table */
 	bool declared[256];
 	uint16_t payload[256];
 	char err[256];
 	assert_int_equal(slp_parse_event_payloads(ev, ep, declared, payload, err, sizeof(err)), 0);
 	assert_true(declared[0x37] && !declared[0xFF]);
+	assert_int_equal(ev[ep], SLP_CMD_GAME_START);
 	size_t gs = 1 + (size_t)payload[SLP_CMD_GAME_START];
+	size_t chunk = 1 + (size_t)payload[SLP_CMD_MESSAGE_SPLITTER];
+	size_t frames_at = first_frame_offset(ev, game.len);
+	assert_true(frames_at > ep + gs + 100 * chunk);
+	uint8_t *start = malloc(gs); /* a Game Start that differs each session: a new game each time */
+	assert_non_null(start);
 
 	char dir[1024];
 	temp_dir("junk", dir, sizeof(dir));
 	struct rec_log log;
 	struct slp_recorder *r = make_recorder(dir, NULL, &log);
-	/* a hostile peer: each session sends a valid table, then something that is not a game, then goes */
+	/* a hostile peer: each session sends a valid table, maybe a Game Start and a Gecko list, then junk or nothing */
 	uint8_t junk[600];
 	uint64_t seed = 7;
 	unsigned sessions = 0, failed_feeds = 0;
 	for (int i = 0; i < 60; i++, sessions++) {
+		memcpy(start, ev + ep, gs);
+		start[gs - 1] ^= (uint8_t)(i + 1);
+		memset(junk, 0xFF, sizeof(junk));
 		feed_chunks(r, ev, ep, 1 + (size_t)(i % 5) * 64, seed + (uint64_t)i);
-		switch (i % 6) {
+		switch (i % 10) {
 		case 0: /* an undeclared command */
-			memset(junk, 0xFF, sizeof(junk));
 			failed_feeds += slp_recorder_feed(r, junk, sizeof(junk)) < 0;
 			break;
 		case 1: /* random bytes that are not a Game Start */
@@ -221,21 +250,38 @@ static void test_payloads_then_junk_or_end_leaves_no_file(void **state)
 			failed_feeds += slp_recorder_feed(r, junk, 1u + payload[0x37]) < 0;
 			break;
 		case 3: /* the Game Start begun, then the peer goes */
-			slp_recorder_feed(r, ev + ep, gs / 2);
+			slp_recorder_feed(r, start, gs / 2);
 			break;
 		case 4: /* the Game Start but one byte */
-			slp_recorder_feed(r, ev + ep, gs - 1);
+			slp_recorder_feed(r, start, gs - 1);
+			break;
+		case 5: /* a whole Game Start, then junk */
+			slp_recorder_feed(r, start, gs);
+			failed_feeds += slp_recorder_feed(r, junk, sizeof(junk)) < 0;
+			break;
+		case 6: /* a whole Game Start, then the peer goes */
+			feed_chunks(r, start, gs, 97, seed + (uint64_t)i);
+			break;
+		case 7: /* a Game Start and part of the Gecko list, then junk */
+			slp_recorder_feed(r, start, gs);
+			feed_chunks(r, ev + ep + gs, 40 * chunk + 3, 2000, seed + (uint64_t)i);
+			failed_feeds += slp_recorder_feed(r, junk, sizeof(junk)) < 0;
+			break;
+		case 8: /* a Game Start and the whole Gecko list, then the peer goes */
+			slp_recorder_feed(r, start, gs);
+			feed_chunks(r, ev + ep + gs, frames_at - ep - gs, 5000, seed + (uint64_t)i);
 			break;
 		default: /* nothing after the table */
 			break;
 		}
-		/* the source reconnects (a gap), or ends and starts again */
-		if (i % 2)
+		/* the source reconnects (a gap), or ends and starts again; an end keeps a whole Game Start, below */
+		if (i % 2 || i % 10 == 6 || i % 10 == 8)
 			slp_recorder_restart_at_boundary(r);
 		else
 			slp_recorder_end(r);
 	}
-	slp_recorder_end(r);
+	slp_recorder_end(r); /* after a session with a table only */
+	free(start);
 	size_t empty;
 	char names[8][4200];
 	size_t files = list_files(dir, names, 8, &empty);
@@ -244,28 +290,44 @@ static void test_payloads_then_junk_or_end_leaves_no_file(void **state)
 	assert_int_equal(files, 0);
 	assert_int_equal(log.opened, 0);
 	assert_int_equal(log.failed, 0);
-	assert_true(failed_feeds >= 10); /* the junk was seen as such */
-	assert_true(count_warnings(&log, "instead of a Game Start") >= 10);
+	assert_true(failed_feeds >= 24); /* the junk was seen as such (cases 0, 5 and 7 at least) */
+	assert_true(count_warnings(&log, "instead of a Game Start") >= 6);
 
-	/* the same recorder then records a real game whole, byte for byte */
+	/*
+	 * The same recorder then records, byte for byte: a real game whole; one cut just after its first frame event;
+	 * one whose source ended inside its Gecko list (as corrupt.slp was cut), kept since the source ended there.
+	 */
+	size_t first_frame_end = frames_at + 1 + payload[ev[frames_at]];
+	size_t in_gecko = ep + gs + 54 * chunk;
+	const size_t want[3] = {game.len, first_frame_end, in_gecko};
 	feed_chunks(r, ev, game.len, 4096, 99);
+	slp_recorder_end(r);
+	feed_chunks(r, ev, first_frame_end, 4096, 98);
+	slp_recorder_restart_at_boundary(r); /* a reconnect after the first frame event: the file goes on */
+	slp_recorder_end(r);
+	feed_chunks(r, ev, in_gecko + 289, 4096, 97);
 	slp_recorder_end(r);
 	slp_recorder_destroy(r);
 	files = list_files(dir, names, 8, &empty);
-	assert_int_equal(files, 1);
-	assert_int_equal(log.opened, 1);
-	assert_int_equal(log.finished, 1);
-	struct bytes out;
-	assert_true(tu_read_file(names[0], &out));
-	const uint8_t *oev;
-	size_t olen;
-	assert_true(tu_events(&out, &oev, &olen));
-	assert_int_equal(olen, game.len);
-	assert_memory_equal(oev, ev, olen);
-	bytes_free(&out);
+	assert_int_equal(files, 3);
+	assert_int_equal(log.opened, 3);
+	assert_int_equal(log.finished, 3);
+	bool seen[3] = {false, false, false};
+	for (size_t f = 0; f < files; f++) {
+		struct bytes out;
+		assert_true(tu_read_file(names[f], &out));
+		const uint8_t *oev;
+		size_t olen;
+		assert_true(tu_events(&out, &oev, &olen));
+		for (int k = 0; k < 3; k++)
+			seen[k] = seen[k] || olen == want[k];
+		assert_memory_equal(oev, ev, olen);
+		bytes_free(&out);
+	}
+	assert_true(seen[0] && seen[1] && seen[2]);
 	bytes_free(&game);
-	printf("%u hostile sessions: %u junk feeds rejected, no file; then 1 file of %zu event bytes\n", sessions,
-	       failed_feeds, olen);
+	printf("%u hostile sessions: %u junk feeds rejected, no file; then 3 files of %zu, %zu and %zu event bytes\n",
+	       sessions, failed_feeds, want[0], want[1], want[2]);
 }
 
 /* Every replay, fed in random chunks (one byte at a time for a small one): one file, the same event bytes. */
@@ -445,6 +507,19 @@ static void test_no_room_for_a_header_leaves_no_file(void **state)
 	assert_int_equal(count_warnings(&run.log, "cannot write the header"), 3);
 	assert_int_equal(count_warnings(&run.log, strerror(EFBIG)), 3);
 	assert_int_equal(count_warnings(&run.log, "removed"), 3);
+
+	/* room for the header and part of the Game Start: the same */
+	struct bytes g;
+	replay_events(three_games[0], &g);
+	rlim_t limit = SLP_HEADER_SIZE + event_payloads_size(g.data) + 100;
+	bytes_free(&g);
+	record_with_file_limit("limitgs", three_games, 3, limit, &run);
+	assert_int_equal(run.failed, 3);
+	assert_int_equal(run.log.failed_kept, 0);
+	assert_int_equal(run.files, 0);
+	assert_int_equal(run.log.n_warnings, 3);
+	assert_int_equal(count_warnings(&run.log, "cannot write events"), 3);
+	assert_int_equal(count_warnings(&run.log, "removed"), 3);
 }
 
 static void test_a_game_past_the_limit_keeps_a_repairable_file(void **state)
@@ -618,7 +693,7 @@ static void test_a_long_nick_is_cut_between_characters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_payloads_then_junk_or_end_leaves_no_file),
+		cmocka_unit_test(test_a_game_that_never_gets_past_its_first_events_leaves_no_file),
 		cmocka_unit_test(test_every_replay_is_recorded_byte_exact_in_any_chunks),
 		cmocka_unit_test(test_a_folder_that_is_gone_fails_each_game_once),
 		cmocka_unit_test(test_no_room_for_a_header_leaves_no_file),
