@@ -17,8 +17,11 @@ static const char help[] =
 	"  --games N           exit after N complete games\n"
 	"  --frames all|none|N frame events: every frame (default), none, or every Nth completed frame\n"
 	"  --speed max|1|N     file sources: max = as fast as possible (default), 1 = real time, N = N times faster\n"
-	"  --nick NAME         console nickname for the replay metadata (default: the source's, else unknown)\n"
-	"Progress (`writing PATH`, `wrote PATH`) and warnings go to stderr. Ctrl-C finishes the current file.\n";
+	"  --nick NAME         console nickname for the replay metadata (default: the source's, else unknown);\n"
+	"                      at most 63 bytes are kept, cut between characters\n"
+	"Progress (`writing PATH`, `wrote PATH`) and warnings go to stderr. Ctrl-C finishes the current file.\n"
+	"Exits 1 when a game could not be written whole (a full disk, a folder it may not write); a warning per game\n"
+	"names the file and the cause.\n";
 
 int cmd_record(int argc, char **argv)
 {

@@ -22,6 +22,7 @@ struct pipeline {
 	struct slp_recorder_thread *rec;
 	uint64_t games_ended;  /* recorder thread only */
 	uint64_t frames_seen;  /* recorder thread only */
+	uint64_t games_failed; /* recorder thread, then read once it has been joined */
 	atomic_bool finishing; /* enough games, or the source ended: drain relay clients and exit */
 };
 
@@ -55,6 +56,14 @@ static void on_file(void *ud, const char *path, bool finished)
 {
 	(void)ud;
 	fprintf(stderr, "%s %s\n", finished ? "wrote" : "writing", path);
+}
+
+static void on_file_failed(void *ud, const char *path, bool kept)
+{
+	struct pipeline *p = ud;
+	(void)path;
+	(void)kept;
+	p->games_failed++; /* the warning before this named the file and the cause */
 }
 
 /* also called on the loop thread, by the relay and a full recorder queue */
@@ -208,6 +217,7 @@ int pipeline_run(const struct pipeline_options *o)
 	struct slp_recorder_callbacks rcb = {.game_event = on_game_event,
 					     .file = on_file,
 					     .warning = on_warning,
+					     .file_failed = on_file_failed,
 					     .ud = &p};
 	p.rec = slp_recorder_thread_create(&rec_opts, &rcb, 0);
 	if (!p.loop || !p.rec) {
@@ -249,6 +259,13 @@ out:
 	p.relay = NULL;
 	if (p.rec)
 		slp_recorder_thread_destroy(p.rec); /* writes out everything queued and finishes the current file */
+	if (p.games_failed) {
+		/* a game lost to the disk must not look like success to a script */
+		cli_error("%s: %llu game%s could not be written whole to %s (see the warnings above)", cmd,
+			  (unsigned long long)p.games_failed, p.games_failed == 1 ? "" : "s", o->out_dir);
+		if (!status)
+			status = 1;
+	}
 	cli_stop_loop_on_signals(NULL);
 	if (p.loop)
 		net_loop_destroy(p.loop);

@@ -8,6 +8,7 @@
 #include "net/fanout.h"
 #include "net/sock.h"
 #include "slp_splitter.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -861,7 +862,7 @@ void relay_source_restart(struct relay *r)
 
 void relay_set_nick(struct relay *r, const char *nick)
 {
-	snprintf(r->nick, sizeof(r->nick), "%s", nick ? nick : "");
+	utf8_truncate(r->nick, sizeof(r->nick), nick); /* never split a character: clients decode it as UTF-8 */
 }
 
 uint16_t relay_port(const struct relay *r)

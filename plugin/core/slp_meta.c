@@ -2,13 +2,16 @@
 #include "slp_meta.h"
 #include "slp_game.h"
 #include "ubjson.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* Names (a console nickname given on the command line, for one) may not fit: cut between characters, so the
+ * metadata's strings stay valid UTF-8. */
 static void copy_str(char *dst, size_t cap, const char *src)
 {
-	snprintf(dst, cap, "%s", src ? src : "");
+	utf8_truncate(dst, cap, src);
 }
 
 void slp_meta_init(struct slp_meta *m, const struct timespec *start_time, const char *console_nick,

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The pipeline every source feeds: splitter -> game state -> .slp writer, plus game events to a consumer.
- * Feed it the source's bytes as they arrive; it writes one .slp per game (a new file at each Event Payloads,
- * finished at Game End), and finishes a cut-off game when the source ends.
+ * Feed it the source's bytes as they arrive; it writes one .slp per game, and finishes a cut-off game when the
+ * source ends. A game's first events (Event Payloads, Game Start, the Gecko list's Message Splitter chunks) are
+ * held until an event after them arrives whole, then written first, byte for byte, into a new file; when the
+ * source ends after a whole Game Start they are written too. A stream that stops before a whole Game Start, or
+ * that fails or starts another game before an event follows the first ones, leaves no file. The file is finished
+ * at Game End, at the next Event Payloads, or when the source ends.
  */
 #pragma once
 
@@ -20,12 +24,19 @@ struct slp_recorder_callbacks {
 	void (*file)(void *ud, const char *path, bool finished);
 	/* Something went wrong that the user should know of (a stream error, a disk error); the recorder goes on. */
 	void (*warning)(void *ud, const char *message);
+	/*
+	 * A game's file could not be written whole: a disk error at its creation, at any write or at its finish.
+	 * Called once per such game, right after `warning` said why (the path and the system's error text). kept:
+	 * the file stays with what it holds (repairable); otherwise there is no file (it could not be created, or
+	 * it was removed because it did not hold the game's first events). The rest of that game is not recorded.
+	 */
+	void (*file_failed)(void *ud, const char *path, bool kept);
 	void *ud;
 };
 
 struct slp_recorder_options {
-	const char *out_dir; /* NULL: write no files */
-	const char *console_nick;
+	const char *out_dir;      /* NULL: write no files */
+	const char *console_nick; /* at most 63 bytes are kept, cut between UTF-8 characters */
 	/* After this many games have ended, the next game is not started: its bytes are ignored. 0: no limit. */
 	uint64_t max_games;
 };
@@ -47,4 +58,6 @@ void slp_recorder_set_out_dir(struct slp_recorder *r, const char *out_dir);
 /* The console's name for the metadata of the current (if not yet finished) and later files; "" keeps "unknown". */
 void slp_recorder_set_console_nick(struct slp_recorder *r, const char *nick);
 const struct slp_game *slp_recorder_game(const struct slp_recorder *r);
+/* Games whose file was finished, and games whose file could not be written whole (see file_failed). */
 uint64_t slp_recorder_games_written(const struct slp_recorder *r);
+uint64_t slp_recorder_games_failed(const struct slp_recorder *r);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "utf8.h"
 
+#include <string.h>
+
 size_t utf8_sequence_length(const uint8_t *s, size_t len)
 {
 	uint8_t c = s[0];
@@ -54,4 +56,25 @@ size_t utf8_encode(uint32_t cp, char out[4])
 	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
 	out[3] = (char)(0x80 | (cp & 0x3F));
 	return 4;
+}
+
+size_t utf8_truncate(char *dst, size_t dst_size, const char *src)
+{
+	const uint8_t *s = (const uint8_t *)(src ? src : "");
+	size_t len = strlen((const char *)s);
+	size_t n = 0;
+	for (size_t i = 0; i < len;) {
+		size_t k = utf8_sequence_length(s + i, len - i);
+		if (!k) {
+			i++; /* not UTF-8: left out */
+			continue;
+		}
+		if (n + k >= dst_size)
+			break;
+		memcpy(dst + n, s + i, k);
+		n += k;
+		i += k;
+	}
+	dst[n] = 0;
+	return n;
 }
