@@ -37,8 +37,13 @@ struct feed {
 static void on_game_event(void *ud, const struct slp_game_event *ev)
 {
 	struct feed *f = ud;
-	if (f->mailbox)
-		assert_true(game_mailbox_publish(f->mailbox, ev));
+	if (f->mailbox) {
+		struct bytes json;
+		bytes_init(&json, 1u << 20);
+		assert_true(slp_game_event_to_json(ev, &json));
+		assert_true(game_mailbox_publish(f->mailbox, ev, (const char *)json.data, json.len));
+		bytes_free(&json);
+	}
 	if (!f->ref)
 		return;
 	if (ev->type == SLP_GAME_EVENT_FRAME) {
