@@ -16,6 +16,7 @@
 #include "net/sock.h"
 #include "slp_splitter.h"
 #include "source.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -202,9 +203,12 @@ static void check_mark_restore(struct console_source *cs)
 static int on_reply(struct console_source *cs, const struct console_msg *m)
 {
 	cs->have_reply = true;
-	size_t nl = m->nick_len < CONSOLE_NICK_MAX ? m->nick_len : CONSOLE_NICK_MAX;
-	memcpy(cs->nick, m->nick ? m->nick : "", nl);
-	cs->nick[nl] = 0;
+	/* the console's name comes off the network: cut between characters, invalid bytes dropped */
+	char raw[4 * CONSOLE_NICK_MAX + 1];
+	size_t nl = m->nick_len < sizeof(raw) - 1 ? m->nick_len : sizeof(raw) - 1;
+	memcpy(raw, m->nick ? m->nick : "", nl);
+	raw[nl] = 0;
+	utf8_truncate(cs->nick, sizeof(cs->nick), raw);
 	/* a partial event held from the last session is re-sent whole from the cursor */
 	slp_splitter_restart_at_boundary(&cs->check);
 	bool resumed = m->pos == cs->cursor;

@@ -32,6 +32,7 @@
  * hangs up at once, or lies at once, is retried less and less often.
  */
 #include "source.h"
+#include "utf8.h"
 #include "dolphin_proto.h"
 #include "net/sock.h"
 #include "slp_splitter.h"
@@ -291,7 +292,7 @@ static void on_connect_reply(struct dolphin_source *ds, const struct dolphin_msg
 	/* the backoff is not reset here: a Dolphin that answers and hangs up at once must not be redialled 4 times a
 	 * second; it is reset by the first game message delivered */
 	ds->link = LINK_STREAMING;
-	snprintf(ds->nick, sizeof(ds->nick), "%s", msg->nick);
+	utf8_truncate(ds->nick, sizeof(ds->nick), msg->nick); /* off the network: whole characters only */
 	snprintf(ds->version, sizeof(ds->version), "%s", msg->version);
 	char refused[160];
 	describe_refused(ds, refused, sizeof(refused));

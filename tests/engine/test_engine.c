@@ -224,6 +224,7 @@ struct sim_thread {
 	pthread_t thread;
 	struct sim_console *sim;
 	const char *replay;
+	const char *nick; /* NULL: the simulator's default */
 	double speed;
 	uint16_t port;
 	char err[256];
@@ -243,6 +244,8 @@ static void sim_create(void *ud)
 	o.n_replays = 1;
 	o.speed = t->speed;
 	o.broadcast_host = NULL;
+	if (t->nick)
+		o.nick = t->nick;
 	t->sim = sim_console_create(t->loop, &o, NULL, t->err, sizeof(t->err));
 	if (t->sim)
 		t->port = sim_console_port(t->sim);
@@ -256,9 +259,10 @@ static void *sim_main(void *arg)
 	return NULL;
 }
 
-static void sim_start(struct sim_thread *t, const char *replay, double speed)
+static void sim_start_named(struct sim_thread *t, const char *replay, double speed, const char *nick)
 {
 	memset(t, 0, sizeof(*t));
+	t->nick = nick;
 	t->replay = replay;
 	t->speed = speed;
 	atomic_init(&t->ready, false);
@@ -269,6 +273,11 @@ static void sim_start(struct sim_thread *t, const char *replay, double speed)
 	while (!atomic_load(&t->ready))
 		sleep_ms(1);
 	assert_non_null(t->sim);
+}
+
+static void sim_start(struct sim_thread *t, const char *replay, double speed)
+{
+	sim_start_named(t, replay, speed, NULL);
 }
 
 static void sim_destroy_on_loop(void *ud)
@@ -364,6 +373,35 @@ static void test_two_sessions_a_simulator_and_a_file(void **state)
 	}
 	assert_true(seen.notifies >= 2);
 	pthread_mutex_unlock(&seen.lock);
+}
+
+static bool connected(const struct engine_session_status *st, void *arg)
+{
+	(void)arg;
+	return st->state == SOURCE_CONNECTED && st->console_nick[0];
+}
+
+/* The console's name field holds 32 bytes: a name whose last character straddles them arrives cut in the middle of
+ * it. The source keeps whole characters only, so status, relay handshakes and replays carry valid UTF-8. */
+static void test_a_wii_name_cut_mid_character_is_kept_whole_characters_only(void **state)
+{
+	(void)state;
+	const char *nick = "0123456789012345678901234567890\xc3\xa9"; /* 31 ASCII bytes, then "é" across byte 32 */
+	struct sim_thread sim;
+	sim_start_named(&sim, "v3.13.slp", 1, nick);
+	struct engine *e = start_engine();
+	struct engine_session_options o;
+	engine_session_options_init(&o);
+	snprintf(o.url, sizeof(o.url), "console://127.0.0.1:%u", sim.port);
+	char err[256];
+	uint32_t id = engine_add(e, &o, err, sizeof(err));
+	assert_int_not_equal(id, 0);
+	wait_status(e, id, connected, NULL, "the console's name");
+	static struct engine_session_status st;
+	assert_true(engine_status(e, id, &st));
+	assert_string_equal(st.console_nick, "0123456789012345678901234567890");
+	engine_destroy(e);
+	sim_stop(&sim);
 }
 
 static void test_bad_sessions_are_refused_with_a_reason(void **state)
@@ -549,6 +587,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_sessions_a_simulator_and_a_file),
 		cmocka_unit_test(test_bad_sessions_are_refused_with_a_reason),
+		cmocka_unit_test(test_a_wii_name_cut_mid_character_is_kept_whole_characters_only),
 		cmocka_unit_test(test_removed_mid_game_leaves_a_finished_file),
 		cmocka_unit_test(test_destroy_during_reconnect_backoff_is_quick),
 		cmocka_unit_test(test_add_remove_cycles_from_another_thread),
