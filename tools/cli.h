@@ -22,6 +22,9 @@ int cli_make_dirs(const char *path);
 /* SIGINT and SIGTERM stop this loop (NULL: they stop nothing). */
 struct net_loop;
 void cli_stop_loop_on_signals(struct net_loop *loop);
+/* SIGINT and SIGTERM call stop(ud), which must be async-signal-safe (net_loop_stop, engine_stop); NULL restores
+ * the defaults. */
+void cli_stop_on_signals(void (*stop)(void *ud), void *ud);
 /* SIGINT and SIGTERM only set the flag cli_signalled reads (for a command that ends gracefully on the loop);
  * cli_stop_loop_on_signals(NULL) restores the defaults. */
 void cli_catch_signals(void);

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "net/loop.h"
+#include "slp_file.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -40,22 +41,12 @@ FILE *cli_open_output(const char *path)
 
 int cli_make_dirs(const char *path)
 {
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
+	return slp_file_make_dirs(path);
 }
 
-static struct net_loop *signal_loop;
+/* what a signal stops: set before the handler is installed, read only by it */
+static void (*signal_stop)(void *ud);
+static void *signal_stop_ud;
 static volatile sig_atomic_t signalled;
 
 bool cli_signalled(void)
@@ -67,26 +58,44 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	signalled = 1;
-	if (signal_loop)
-		net_loop_stop(signal_loop); /* async-signal-safe: a flag and a write to a pipe */
+	if (signal_stop)
+		signal_stop(signal_stop_ud); /* async-signal-safe: a flag and a write to a pipe */
+}
+
+static void install(void (*handler)(int))
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = handler;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void stop_loop(void *ud)
+{
+	net_loop_stop(ud);
 }
 
 void cli_stop_loop_on_signals(struct net_loop *loop)
 {
-	signal_loop = loop;
-	struct sigaction sa = {0};
-	sa.sa_handler = loop ? on_signal : SIG_DFL;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if (loop)
+		cli_stop_on_signals(stop_loop, loop);
+	else
+		cli_stop_on_signals(NULL, NULL);
+}
+
+void cli_stop_on_signals(void (*stop)(void *ud), void *ud)
+{
+	install(SIG_DFL); /* no handler runs while the target changes */
+	signal_stop = stop;
+	signal_stop_ud = ud;
+	if (stop)
+		install(on_signal);
 }
 
 void cli_catch_signals(void)
 {
-	signal_loop = NULL;
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_stop_on_signals(NULL, NULL);
+	install(on_signal);
 }
 
 bool cli_parse_speed(const char *text, double *speed)

@@ -47,7 +47,7 @@ int cmd_record(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!o.source_url || !o.out_dir) {
+	if (!o.n_sources || !o.out_dir) {
 		cli_error("record: --source and --out are required");
 		fputs(help, stderr);
 		return 2;

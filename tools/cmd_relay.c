@@ -100,7 +100,7 @@ int cmd_relay(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!o.source_url) {
+	if (!o.n_sources) {
 		cli_error("relay: --source is required");
 		fputs(help, stderr);
 		return 2;

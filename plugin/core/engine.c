@@ -15,6 +15,7 @@
 
 #include "json_writer.h"
 #include "net/loop.h"
+#include "slp_file.h"
 #include "slp_recorder_thread.h"
 
 #include <pthread.h>
@@ -77,6 +78,9 @@ void engine_session_options_init(struct engine_session_options *o)
 	o->speed = 1;
 	snprintf(o->relay.host, sizeof(o->relay.host), "%s", RELAY_HOST_DEFAULT);
 	o->relay.port = RELAY_PORT_DEFAULT;
+	relay_options_init(&o->relay.options);
+	o->relay.options.host = NULL;
+	o->relay.options.nick = NULL;
 }
 
 static void logf_session(struct session *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -101,6 +105,15 @@ static void emit_note(struct session *s, const char *type, const struct bytes *j
 		e->cb.event(e->cb.ud, s->id, type, (const char *)json->data, json->len);
 	if (!game_mailbox_push(s->mailbox, type, (const char *)json->data, json->len))
 		logf_session(s, ENGINE_LOG_WARNING, "out of memory for a %s event", type);
+}
+
+/* out_dir/<the console's name, made safe> (console_subfolder). */
+static void console_folder(const struct session *s, const char *nick, char *out, size_t out_size)
+{
+	char fallback[32], name[ENGINE_NICK_MAX];
+	snprintf(fallback, sizeof(fallback), "console-%u", s->id);
+	slp_file_safe_name(name, sizeof(name), nick && *nick ? nick : s->o.name, fallback);
+	snprintf(out, out_size, "%s/%s", s->o.out_dir, name);
 }
 
 /* ---- the reaper ---- */
@@ -201,6 +214,25 @@ static void on_file(void *ud, const char *path, bool finished)
 		emit_note(s, "replay_saved", &s->rec_line);
 }
 
+static void on_file_failed(void *ud, const char *path, bool kept)
+{
+	struct session *s = ud;
+	pthread_mutex_lock(&s->e->lock);
+	s->st.games_failed++;
+	s->st.current_file[0] = 0;
+	pthread_mutex_unlock(&s->e->lock);
+	bytes_clear(&s->rec_line);
+	struct json_writer jw;
+	jw_init(&jw, &s->rec_line);
+	jw_object_begin(&jw, NULL);
+	jw_string(&jw, "type", "replay_failed");
+	jw_string(&jw, "path", path);
+	jw_bool(&jw, "kept", kept);
+	jw_object_end(&jw);
+	if (jw.ok)
+		emit_note(s, "replay_failed", &s->rec_line);
+}
+
 /* also on the loop thread: the relay's warnings and a full recorder queue */
 static void on_warning(void *ud, const char *message)
 {
@@ -249,6 +281,11 @@ static void on_source_state(void *ud, enum source_state state, const char *reaso
 		if (s->relay)
 			relay_set_nick(s->relay, nick);
 		slp_recorder_thread_set_console_nick(s->rec, nick);
+		if (s->o.out_dir[0] && s->o.console_subfolder) {
+			char dir[ENGINE_PATH_MAX + ENGINE_NICK_MAX + 2];
+			console_folder(s, nick, dir, sizeof(dir));
+			slp_recorder_thread_set_out_dir(s->rec, dir); /* the recorder makes it, off this thread */
+		}
 	}
 	uint64_t retry_at = state == SOURCE_WAITING && s->src ? source_retry_at_ms(s->src) : 0;
 	pthread_mutex_lock(&e->lock);
@@ -301,16 +338,10 @@ static void on_source_ended(void *ud, const char *reason)
 
 static struct relay *make_relay(struct session *s, const struct engine_relay_settings *rs, char *err, size_t err_size)
 {
-	struct relay_options ro;
-	relay_options_init(&ro);
+	struct relay_options ro = rs->options;
 	ro.host = rs->host[0] ? rs->host : RELAY_HOST_DEFAULT;
 	ro.port = rs->port;
-	if (rs->max_clients)
-		ro.max_clients = rs->max_clients;
-	if (rs->history_bytes)
-		ro.history_bytes = rs->history_bytes;
-	if (rs->lag_cap_bytes)
-		ro.lag_cap_bytes = rs->lag_cap_bytes;
+	ro.nick = NULL;
 	ro.seed = s->e->o.seed;
 	const char *nick = s->o.nick[0] ? s->o.nick : s->src ? source_nick(s->src) : "";
 	if (*nick)
@@ -455,13 +486,23 @@ static void do_add(struct engine *e, void *arg)
 	struct slp_recorder_callbacks rcb = {.game_event = on_game_event,
 					     .file = on_file,
 					     .warning = on_warning,
+					     .file_failed = on_file_failed,
 					     .ud = s};
-	s->rec = s->mailbox ? slp_recorder_thread_create(&ro, &rcb, 0) : NULL;
+	char thread_name[16];
+	snprintf(thread_name, sizeof(thread_name), "andross: rec %u", s->id);
+	char dir[ENGINE_PATH_MAX + ENGINE_NICK_MAX + 2];
+	if (s->o.out_dir[0] && s->o.console_subfolder) {
+		console_folder(s, s->o.nick, dir, sizeof(dir));
+		ro.out_dir = dir;
+	}
+	s->rec = s->mailbox ? slp_recorder_thread_create(&ro, &rcb, 0, thread_name) : NULL;
 	if (!s->rec) {
 		snprintf(a->err, a->err_size, "out of memory (or threads) for the recorder");
 		session_free(s);
 		return;
 	}
+	if (ro.out_dir == dir)
+		slp_recorder_thread_set_out_dir(s->rec, dir); /* made on the recorder thread, before the first game */
 	if (s->o.relay.enabled && !(s->relay = make_relay(s, &s->o.relay, a->err, a->err_size))) {
 		session_free(s);
 		return;
@@ -543,6 +584,17 @@ struct relay_call {
 	int rc;
 };
 
+/* The relay options that matter (the engine sets host, port, nick and seed itself). */
+static bool same_relay_options(const struct relay_options *a, const struct relay_options *b)
+{
+	struct relay_options x = *a, y = *b;
+	x.host = y.host = NULL;
+	x.nick = y.nick = NULL;
+	x.port = y.port = 0;
+	x.seed = y.seed = 0;
+	return !memcmp(&x, &y, sizeof(x));
+}
+
 /* Switches s's relay to rs (on, off, moved). On error nothing changed. */
 static int apply_relay(struct session *s, const struct engine_relay_settings *rs, char *err, size_t err_size)
 {
@@ -556,8 +608,7 @@ static int apply_relay(struct session *s, const struct engine_relay_settings *rs
 		return 0;
 	}
 	if (s->relay && s->o.relay.enabled && !strcmp(rs->host, s->o.relay.host) &&
-	    (rs->port == s->o.relay.port || rs->port == 0) && rs->max_clients == s->o.relay.max_clients &&
-	    rs->history_bytes == s->o.relay.history_bytes && rs->lag_cap_bytes == s->o.relay.lag_cap_bytes)
+	    (rs->port == s->o.relay.port || rs->port == 0) && same_relay_options(&rs->options, &s->o.relay.options))
 		return 0; /* already so */
 	struct relay *r = make_relay(s, rs, err, err_size);
 	if (!r)
@@ -647,8 +698,16 @@ static void do_update(struct engine *e, void *arg)
 		source_destroy(src);
 		return;
 	}
-	if (strcmp(o->out_dir, s->o.out_dir))
-		slp_recorder_thread_set_out_dir(s->rec, o->out_dir[0] ? o->out_dir : NULL);
+	if (strcmp(o->out_dir, s->o.out_dir) || o->console_subfolder != s->o.console_subfolder) {
+		char dir[ENGINE_PATH_MAX + ENGINE_NICK_MAX + 2];
+		snprintf(dir, sizeof(dir), "%s", o->out_dir);
+		if (o->out_dir[0] && o->console_subfolder) {
+			struct session probe = *s;
+			probe.o = *o;
+			console_folder(&probe, s->st.console_nick, dir, sizeof(dir));
+		}
+		slp_recorder_thread_set_out_dir(s->rec, dir[0] ? dir : NULL);
+	}
 	if (new_source) {
 		source_destroy(s->src);
 		/* the old source's stream is over: its game is finished, and the new one starts at a boundary */

@@ -41,9 +41,9 @@ struct engine_relay_settings {
 	bool enabled;
 	char host[ENGINE_HOST_MAX]; /* "" : 127.0.0.1 */
 	uint16_t port;              /* 0: any free port */
-	size_t max_clients;         /* 0: the relay's default */
-	size_t history_bytes;       /* 0: the relay's default */
-	size_t lag_cap_bytes;       /* 0: the relay's default */
+	/* Everything else about the relay (clients, history, lag cap, ...), from relay_options_init; its host, port,
+	 * nick and seed are ignored: the fields above, the session's nickname and the engine's seed decide them. */
+	struct relay_options options;
 };
 
 struct engine_session_options {
@@ -56,10 +56,14 @@ struct engine_session_options {
 	bool frame_events;             /* frame events reach the `event` callback (the mailbox always has the state) */
 	bool keep_history;             /* keep a relay history while the relay is off, so switching it on serves the
 					  current game from its start */
+	/* Files go to out_dir/<the console's name>: its nickname once known (made safe for a folder name), else the
+	 * session's name, else "console-<id>". For several consoles sharing one out_dir. */
+	bool console_subfolder;
 	struct engine_relay_settings relay;
 };
 
-/* name "", speed 1, no files, no relay (127.0.0.1:53742 when switched on), frame events off. */
+/* name "", speed 1, no files, no relay (127.0.0.1:53742 with the relay's defaults when switched on), frame events
+ * off. */
 void engine_session_options_init(struct engine_session_options *o);
 
 enum engine_log_level {
@@ -70,8 +74,8 @@ enum engine_log_level {
 
 struct engine_callbacks {
 	/* Every event in its one JSON form (docs/events.md) as soon as it is made, on the thread that made it: the loop
-	 * thread for connection, gap and relay_client, the session's recorder thread for game events and
-	 * replay_saved. Must not block. */
+	 * thread for connection, gap and relay_client, the session's recorder thread for game events, replay_saved
+	 * and replay_failed. Must not block. */
 	void (*event)(void *ud, uint32_t session, const char *type, const char *json, size_t json_len);
 	/* A session's mailbox has new notes (once per burst, until the consumer empties it), on the thread that
 	 * added them. Must not block: schedule a drain. */
@@ -106,8 +110,9 @@ void engine_stop(struct engine *e);
 /* True once exit_when_done saw every session done (or engine_stop was called). */
 bool engine_done(struct engine *e);
 
-/* Adds a session and starts it. Returns its id (1, 2, ...), or 0 with err: a URL no source takes, a relay port
- * that cannot be bound, too many sessions. */
+/* Adds a session and starts it. Returns its id, or 0 with err: a URL no source takes, a relay port that cannot be
+ * bound, too many sessions. Ids count 1, 2, ... in the order sessions were added (a failed add takes none) and are
+ * never reused, so a caller that adds before the engine runs knows an id before its first event. */
 uint32_t engine_add(struct engine *e, const struct engine_session_options *o, char *err, size_t err_size);
 /* Applies new options: a new URL, nickname or speed replaces the source (the current file is finished), a new
  * folder takes effect at the next game, relay settings move or switch the relay without touching the source; the
@@ -148,6 +153,7 @@ struct engine_session_status {
 	char current_file[ENGINE_PATH_MAX]; /* the .slp being written; "" between games */
 	char last_file[ENGINE_PATH_MAX];    /* the last .slp finished */
 	uint64_t games_recorded;
+	uint64_t games_failed; /* games whose file could not be written whole (a full disk, a folder it may not write) */
 	uint64_t games_ended;
 	struct game_snapshot game; /* the latest game state (see game_mailbox.h) */
 };

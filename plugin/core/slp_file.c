@@ -2,6 +2,7 @@
 #include "slp_file.h"
 #include "slp_game.h"
 #include "slp_reader.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -258,6 +259,45 @@ static int read_whole_fd(int fd, const char *path, off_t st_size, size_t max_byt
 		out->len += (size_t)n;
 	}
 	return 0;
+}
+
+int slp_file_make_dirs(const char *path)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+void slp_file_safe_name(char *dst, size_t dst_size, const char *name, const char *fallback)
+{
+	char whole[256];
+	utf8_truncate(whole, dst_size < sizeof(whole) ? dst_size : sizeof(whole), name ? name : "");
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)whole; *p; p++) {
+		unsigned char c = *p;
+		bool bad = c < 0x20 || c == 0x7f || strchr("/\\:*?\"<>|", c);
+		if (n == 0 && (c == '.' || c == ' '))
+			continue; /* no hidden folder, no leading space */
+		dst[n++] = bad ? '_' : (char)c;
+	}
+	while (n > 0 && (dst[n - 1] == '.' || dst[n - 1] == ' '))
+		n--; /* Windows drops them and then finds another folder */
+	dst[n] = 0;
+	if (!n)
+		snprintf(dst, dst_size, "%s", fallback ? fallback : "");
 }
 
 int slp_read_whole_file(const char *path, size_t max_bytes, struct bytes *out, char *err, size_t err_size)

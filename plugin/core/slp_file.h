@@ -116,6 +116,15 @@ int slp_file_repair_buffer(const uint8_t *file, size_t size, const struct timesp
  * needs nothing is left alone. Returns 0, or -1 with err.
  */
 int slp_file_repair(const char *path, struct slp_repair_result *result, char *err, size_t err_size);
+/* mkdir -p. Returns 0, or -1 with errno. */
+int slp_file_make_dirs(const char *path);
+/*
+ * A name from elsewhere (a console's nickname off the network, a connection's name) as one safe folder or file
+ * name: whole UTF-8 characters only, no path separators, control characters or characters Windows refuses
+ * (each becomes '_'), no leading dot or space, no trailing dot or space, at most dst_size - 1 bytes. An empty
+ * result takes `fallback`.
+ */
+void slp_file_safe_name(char *dst, size_t dst_size, const char *name, const char *fallback);
 /* Reads a whole regular file into memory (at most max_bytes); anything else (a FIFO, a device) is an error at
  * once, never a blocking open. Returns 0, or -1 with err naming the path. */
 int slp_read_whole_file(const char *path, size_t max_bytes, struct bytes *out, char *err, size_t err_size);

@@ -3,6 +3,7 @@
 #include "slp_reader.h"
 #include "utf8.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,6 +328,8 @@ void slp_recorder_end(struct slp_recorder *r)
 void slp_recorder_set_out_dir(struct slp_recorder *r, const char *out_dir)
 {
 	snprintf(r->out_dir, sizeof(r->out_dir), "%s", out_dir ? out_dir : "");
+	if (r->out_dir[0] && slp_file_make_dirs(r->out_dir) < 0)
+		warn(r, "cannot create the folder %s: %s", r->out_dir, strerror(errno));
 }
 
 void slp_recorder_set_console_nick(struct slp_recorder *r, const char *nick)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "slp_recorder_thread.h"
+#include "net/loop.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -24,6 +25,8 @@ struct item {
 
 struct slp_recorder_thread {
 	struct slp_recorder *rec;
+	struct item *quit; /* made at create, so destroy can always stop the thread */
+	char name[16];
 	struct slp_recorder_callbacks user_cb;
 	pthread_t thread;
 	pthread_mutex_t mutex;
@@ -77,6 +80,7 @@ static void push_control(struct slp_recorder_thread *t, enum item_kind kind)
 static void *run(void *arg)
 {
 	struct slp_recorder_thread *t = arg;
+	net_thread_name(t->name);
 	for (;;) {
 		pthread_mutex_lock(&t->mutex);
 		while (!t->head)
@@ -129,22 +133,27 @@ static void *run(void *arg)
 
 struct slp_recorder_thread *slp_recorder_thread_create(const struct slp_recorder_options *opts,
 						       const struct slp_recorder_callbacks *cb,
-						       size_t queue_limit_bytes)
+						       size_t queue_limit_bytes, const char *thread_name)
 {
 	struct slp_recorder_thread *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
 	if (cb)
 		t->user_cb = *cb;
+	snprintf(t->name, sizeof(t->name), "%s", thread_name ? thread_name : "andross: rec");
 	t->limit_bytes = queue_limit_bytes ? queue_limit_bytes : SLP_RECORDER_QUEUE_DEFAULT_BYTES;
-	t->rec = slp_recorder_create(opts, cb);
+	t->quit = calloc(1, sizeof(*t->quit));
+	t->rec = t->quit ? slp_recorder_create(opts, cb) : NULL;
 	if (!t->rec) {
+		free(t->quit);
 		free(t);
 		return NULL;
 	}
+	t->quit->kind = ITEM_QUIT;
 	pthread_mutex_init(&t->mutex, NULL);
 	pthread_cond_init(&t->cond, NULL);
 	if (pthread_create(&t->thread, NULL, run, t) != 0) {
+		free(t->quit);
 		slp_recorder_destroy(t->rec);
 		pthread_mutex_destroy(&t->mutex);
 		pthread_cond_destroy(&t->cond);
@@ -233,17 +242,8 @@ void slp_recorder_thread_destroy(struct slp_recorder_thread *t)
 {
 	if (!t)
 		return;
-	struct item *quit = calloc(1, sizeof(*quit));
-	if (quit) {
-		quit->kind = ITEM_QUIT;
-		push_item(t, quit);
-	}
-	if (quit)
-		pthread_join(t->thread, NULL);
-	else
-		pthread_detach(t->thread); /* out of memory: cannot ask it to stop; leave it */
-	if (!quit)
-		return;
+	push_item(t, t->quit); /* the thread frees it */
+	pthread_join(t->thread, NULL);
 	while (t->head) {
 		struct item *it = t->head;
 		t->head = it->next;
