@@ -25,7 +25,7 @@
 #define READS_PER_WAKEUP 16
 #define TICK_MS 100                       /* keepalive, stall and lag checks */
 #define RAW_SEND_MAX_BYTES (256u * 1024u) /* history bytes handed to one send() for a raw client */
-#define TX_BATCH_BYTES (32u * 1024u)      /* a console client's messages are refilled up to this */
+#define TX_BATCH_BYTES (8u * 1024u) /* small console messages are sent together up to this; a large one goes alone */
 #define TX_LIMIT_BYTES (TX_BATCH_BYTES + CONSOLE_REPLAY_MAX_DATA_BYTES + 1024u)
 #define TX_KEEP_BYTES (4u * 1024u)       /* a drained console buffer larger than this is given back */
 #define PUMP_BUDGET_BYTES (256u * 1024u) /* then the client waits for the next loop pass */
