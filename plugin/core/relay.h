@@ -55,7 +55,7 @@ enum relay_client_mode {
 enum relay_client_event {
 	RELAY_CLIENT_CONNECTED,    /* its mode is decided and it is being served */
 	RELAY_CLIENT_DISCONNECTED, /* it left, was dropped or was refused (reason says which; mode none when refused) */
-	RELAY_CLIENT_SKIPPED,      /* a console client fell past the lag cap and was moved forward (forcePos) */
+	RELAY_CLIENT_SKIPPED,      /* a console client fell past the lag cap and was moved forward (forcePos); once */
 };
 
 struct relay_client_info {
