@@ -12,7 +12,8 @@
 
 static const char help[] =
 	"usage: andross relay --source SOURCE [--listen HOST:PORT] [--out DIR] [--events -|FILE] [--games N] [--frames F]\n"
-	"                     [--max-clients N] [--nick NAME] [--speed max|1|N] [--history BYTES] [--lag-cap BYTES]\n"
+	"                     [--max-clients N] [--max-clients-per-address N] [--nick NAME] [--speed max|1|N]\n"
+	"                     [--history BYTES] [--lag-cap BYTES]\n"
 	"\n"
 	"Relays a source to many clients at once and records it. Clients that send the console handshake (slippi-js\n"
 	"ConsoleConnection, andross relay://) get the console protocol with resumable cursors; clients that send\n"
@@ -25,11 +26,15 @@ static const char help[] =
 	"  --games N           exit after N complete games (once every client has them)\n"
 	"  --frames all|none|N frame events on --events: every frame (default), none, or every Nth\n"
 	"  --max-clients N     at most N clients (default 32); more are accepted and closed at once\n"
+	"  --max-clients-per-address N\n"
+	"                      at most N clients from one IP address, loopback included (default: half of\n"
+	"                      --max-clients, at most 8, for remote addresses only)\n"
 	"  --nick NAME         console nickname served to clients and written to the replays (default: the source's)\n"
 	"  --speed max|1|N     file sources: max = as fast as possible (default), 1 = real time, N = N times faster\n"
 	"  --history BYTES     history held in memory (default 64M); older games drop out\n"
-	"  --lag-cap BYTES     how far a client may fall behind (default 4M): then a raw client is dropped and a\n"
-	"                      console client is moved forward (forcePos)\n"
+	"  --lag-cap BYTES     how far a client may fall behind (default 4M, at least 64K): then a raw client is\n"
+	"                      dropped and a console client is moved forward once (forcePos), dropped the next time;\n"
+	"                      a client above it for 60 s is dropped\n"
 	"Sizes take a K or M suffix. Client events are logged to stderr. A file source ends the relay once every\n"
 	"client has its games; SIGINT/SIGTERM stop at once.\n";
 
@@ -62,7 +67,7 @@ int cmd_relay(int argc, char **argv)
 	struct relay_options ropts;
 	relay_options_init(&ropts);
 	const char *listen = NULL;
-	long max_clients = 0;
+	long max_clients = 0, per_address = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -84,14 +89,23 @@ int cmd_relay(int argc, char **argv)
 				return 2;
 			}
 			ropts.max_clients = (size_t)max_clients;
+		} else if (!strcmp(a, "--max-clients-per-address")) {
+			if (!cli_parse_count(v, 1, &per_address) || per_address > 100000) {
+				cli_error(
+					"relay: --max-clients-per-address takes a whole number from 1 to 100000, not '%s'",
+					v);
+				return 2;
+			}
+			ropts.max_clients_per_address = (size_t)per_address;
 		} else if (!strcmp(a, "--history")) {
 			if (!parse_size(v, &ropts.history_bytes) || ropts.history_bytes < 256u * 1024u) {
 				cli_error("relay: --history takes a size of at least 256K, not '%s'", v);
 				return 2;
 			}
 		} else if (!strcmp(a, "--lag-cap")) {
-			if (!parse_size(v, &ropts.lag_cap_bytes)) {
-				cli_error("relay: --lag-cap takes a size such as 64K or 4M, not '%s'", v);
+			if (!parse_size(v, &ropts.lag_cap_bytes) || ropts.lag_cap_bytes < RELAY_LAG_CAP_BYTES_MIN) {
+				cli_error("relay: --lag-cap takes a size of at least 64K, such as 64K or 4M, not '%s'",
+					  v);
 				return 2;
 			}
 		} else {

@@ -12,49 +12,66 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LISTEN_BACKLOG 64
-#define ACCEPTS_PER_WAKEUP 64
+#define LISTEN_BACKLOG_MIN 4096 /* a burst of connects waits in the kernel's queue, not in SYN retries */
+#define LISTEN_BACKLOG_MAX 65535
 #define ACCEPT_PAUSE_MS 250 /* after a failed accept: the socket stays readable, so stop watching it */
 #define READS_PER_WAKEUP 16
-#define TICK_MS 100                   /* keepalive and stall checks */
-#define MAX_EVENT_BYTES (1u + 65535u) /* a command byte and a u16 payload size */
-#define RAW_READ_BYTES (64u * 1024u)  /* event bytes loaded at once for a raw client */
-#define TX_BATCH_BYTES (32u * 1024u)  /* a client's send buffer is refilled up to this */
-#define TX_LIMIT_BYTES (TX_BATCH_BYTES + RAW_READ_BYTES + MAX_EVENT_BYTES + 1024u)
+#define TICK_MS 100                       /* keepalive, stall and lag checks */
+#define RAW_SEND_MAX_BYTES (256u * 1024u) /* history bytes handed to one send() for a raw client */
+#define TX_BATCH_BYTES (8u * 1024u) /* small console messages are sent together up to this; a large one goes alone */
+#define TX_LIMIT_BYTES (TX_BATCH_BYTES + CONSOLE_REPLAY_MAX_DATA_BYTES + 1024u)
+#define TX_KEEP_BYTES (4u * 1024u)       /* a drained console buffer larger than this is given back */
 #define PUMP_BUDGET_BYTES (256u * 1024u) /* then the client waits for the next loop pass */
 #define TOKEN_TABLE_SIZE 256             /* recently seen console tokens and their cursors */
-#define SCRATCH_BYTES (RAW_READ_BYTES + MAX_EVENT_BYTES)
+#define REFUSAL_TABLE_SIZE 32            /* addresses whose refused connections are being counted */
+#define REFUSAL_REPORT_MS 60000          /* a burst of refusals longer than this is summed up this often */
+#define TRIM_AFTER_CLIENTS 32            /* memory is given back to the system once this many clients went */
+#define RELAY_CONSOLE_SKIPS_MAX 1        /* a console client moved forward this often is dropped the next time */
 
 struct relay_client {
 	struct relay *relay;
 	uint64_t id;
 	int fd;
 	char address[NET_ADDR_MAX + 8];
+	char ip[NET_ADDR_MAX]; /* the address without its port, for the per-address limit */
 	enum relay_client_mode mode;
 	bool dead;
 	bool watching_write;
 	uint64_t raw_timer;
-	uint64_t last_send_ms;     /* the send buffer last became empty */
+	uint64_t last_send_ms;     /* it was last sent a byte */
 	uint64_t last_progress_ms; /* the socket last took bytes, or started waiting */
 	/* what it sent: the handshake frame, then only a count */
 	uint8_t hs[4 + CONSOLE_HANDSHAKE_MAX_BODY_BYTES];
 	size_t hs_len;
 	uint64_t rx_bytes;
 	/* its stream */
-	uint64_t cursor;          /* next history byte to load into tx */
+	uint64_t cursor;          /* console: next history byte to load into tx; raw: next history byte to send */
 	uint64_t allowance_bytes; /* lag tolerated beyond the cap: the backlog it joined with */
+	uint64_t over_cap_ms;     /* when its lag last rose above the cap (0: it is within the cap) */
+	unsigned skips;           /* console: times it was moved forward */
 	bool need_game_start;     /* skip to the next Event Payloads */
 	bool force_next;          /* console: the next REPLAY carries forcePos */
-	bool skip_quiet;          /* moved forward and has taken nothing since: further moves are not reported */
 	uint32_t token;
-	struct bytes tx; /* whole messages (or whole events) being sent */
+	size_t filler_left; /* raw: bytes of a `HELO\0` filler still to send */
+	struct bytes tx;    /* console: whole messages being sent */
 	size_t tx_off;
 	uint64_t sent_bytes;
+};
+
+/* Refused connections from one address: the first of a burst is reported, the others counted. */
+struct relay_refusal {
+	char ip[NET_ADDR_MAX];
+	char why[96];
+	uint64_t first_ms, last_ms, reported_ms;
+	uint64_t unreported;
 };
 
 struct relay_token {
@@ -78,7 +95,6 @@ struct relay {
 
 	struct console_log log;
 	bool stream_failed;
-	uint8_t *scratch;
 
 	struct relay_client **clients;
 	size_t n_clients, cap_clients;
@@ -86,6 +102,11 @@ struct relay {
 	uint64_t next_id;
 	int depth;
 	bool need_reap;
+	size_t gone_since_trim; /* clients freed since memory was last given back */
+	size_t per_address_limit;
+	bool limit_loopback;
+	int backlog;
+	struct relay_refusal refusals[REFUSAL_TABLE_SIZE];
 
 	struct relay_token tokens[TOKEN_TABLE_SIZE];
 	uint64_t rng;
@@ -107,6 +128,7 @@ void relay_options_init(struct relay_options *o)
 	o->max_clients = RELAY_MAX_CLIENTS_DEFAULT;
 	o->history_bytes = RELAY_HISTORY_BYTES_DEFAULT;
 	o->lag_cap_bytes = RELAY_LAG_CAP_BYTES_DEFAULT;
+	o->lag_timeout_ms = RELAY_LAG_TIMEOUT_MS_DEFAULT;
 	o->stall_timeout_ms = RELAY_STALL_TIMEOUT_MS_DEFAULT;
 	o->send_buffer_bytes = RELAY_SEND_BUFFER_BYTES_DEFAULT;
 	o->nick = "andross";
@@ -142,6 +164,7 @@ static void reap(struct relay *r)
 		}
 		bytes_free(&c->tx);
 		free(c);
+		r->gone_since_trim++;
 	}
 	r->n_clients = j;
 	r->need_reap = false;
@@ -312,52 +335,84 @@ static void seek_game_start(struct relay *r, struct relay_client *c)
 			c->need_game_start = false;
 			break;
 		}
-		size_t n = console_log_read(log, c->cursor, r->scratch, SCRATCH_BYTES, SIZE_MAX);
+		size_t n = console_log_read(log, c->cursor, NULL, 0, SIZE_MAX); /* counts, copies nothing */
 		c->cursor = n ? c->cursor + n : log->write;
 	}
 	if (c->cursor != before)
 		c->force_next = true; /* a console client was told the old position */
 }
 
-/* The client fell too far behind: raw clients are dropped, console clients jump to the write cursor. */
+static size_t tx_pending(const struct relay_client *c)
+{
+	return c->tx.len - c->tx_off;
+}
+
+static uint64_t client_lag(const struct relay *r, const struct relay_client *c)
+{
+	return r->log.write - c->cursor + tx_pending(c);
+}
+
+/*
+ * The client fell too far behind. A raw client has no cursor to skip with: it is dropped. A console client is
+ * moved to the newest event boundary once, as a Wii does on overflow (forcePos); a client that falls behind a
+ * second time cannot keep up and is dropped, which frees its slot (a slippi-js client reconnects and resumes at its
+ * cursor while the history holds it).
+ */
 static void overtake(struct relay *r, struct relay_client *c, uint64_t lag, const char *why)
 {
 	if (c->mode == RELAY_MODE_RAW) {
 		drop(r, c, "%s: %" PRIu64 " bytes behind (lag cap %zu bytes)", why, lag, r->opts.lag_cap_bytes);
 		return;
 	}
+	if (c->skips >= RELAY_CONSOLE_SKIPS_MAX) {
+		drop(r, c, "%s: %" PRIu64 " bytes behind (lag cap %zu bytes) after it was already moved forward", why,
+		     lag, r->opts.lag_cap_bytes);
+		return;
+	}
+	c->skips++;
 	uint64_t from = c->cursor;
 	c->cursor = r->log.write;
 	c->need_game_start = false;
 	c->force_next = true;
 	c->allowance_bytes = 0;
-	if (c->skip_quiet)
-		return; /* still stalled since the last report */
-	c->skip_quiet = true;
+	c->over_cap_ms = 0;
 	emit(r, c, RELAY_CLIENT_SKIPPED, from, c->cursor,
-	     "%s: %" PRIu64 " bytes behind (lag cap %zu bytes); moved forward %" PRIu64 " bytes with forcePos", why,
-	     lag, r->opts.lag_cap_bytes, c->cursor - from);
+	     "%s: %" PRIu64 " bytes behind (lag cap %zu bytes); moved forward %" PRIu64
+	     " bytes with forcePos (once: next time it is dropped)",
+	     why, lag, r->opts.lag_cap_bytes, c->cursor - from);
 }
 
-static uint64_t client_lag(const struct relay *r, const struct relay_client *c)
+/*
+ * The lag policy (docs/relay.md, "Slow and hostile clients"): past the cap plus the backlog it joined with, a
+ * client is overtaken; above the cap for lag_timeout_ms in a row (a joiner that never works off its backlog), it
+ * is dropped.
+ */
+static void check_lag(struct relay *r, struct relay_client *c, uint64_t now)
 {
-	return r->log.write - c->cursor + (c->tx.len - c->tx_off);
-}
-
-static void check_lag(struct relay *r, struct relay_client *c)
-{
-	if (c->need_game_start)
+	if (c->need_game_start) {
+		c->over_cap_ms = 0;
 		return; /* waiting for the next game: whatever comes before it is skipped, not owed */
+	}
 	uint64_t lag = client_lag(r, c);
-	if (lag <= r->opts.lag_cap_bytes) {
-		c->allowance_bytes = 0;
+	if (c->mode == RELAY_MODE_RAW && c->cursor < r->log.start) {
+		overtake(r, c, lag, "fell out of the history"); /* its bytes are sent from the history itself */
 		return;
 	}
+	if (lag <= r->opts.lag_cap_bytes) {
+		c->allowance_bytes = 0;
+		c->over_cap_ms = 0;
+		return;
+	}
+	if (!c->over_cap_ms)
+		c->over_cap_ms = now ? now : 1;
 	if (lag - r->opts.lag_cap_bytes > c->allowance_bytes)
 		overtake(r, c, lag, "too slow");
+	else if (now - c->over_cap_ms >= r->opts.lag_timeout_ms)
+		drop(r, c, "too slow: still %" PRIu64 " bytes behind after %" PRIu64 " ms (lag cap %zu bytes)", lag,
+		     now - c->over_cap_ms, r->opts.lag_cap_bytes);
 }
 
-/* Loads the next message (console) or events (raw) into tx. Returns the history bytes loaded. */
+/* Loads the next REPLAY message of a console client into tx. Returns the history bytes loaded. */
 static size_t load_next(struct relay *r, struct relay_client *c)
 {
 	struct console_log *log = &r->log;
@@ -372,25 +427,83 @@ static size_t load_next(struct relay *r, struct relay_client *c)
 		overtake(r, c, log->write - c->cursor, "fell out of the history");
 		return 0;
 	}
-	size_t n;
-	if (c->mode == RELAY_MODE_RAW) {
-		if (!bytes_reserve(&c->tx, SCRATCH_BYTES)) {
-			drop(r, c, "out of memory for its send buffer");
-			return 0;
-		}
-		n = console_log_read(log, c->cursor, c->tx.data + c->tx.len, c->tx.cap - c->tx.len, RAW_READ_BYTES);
-		c->tx.len += n;
-	} else {
-		n = console_log_encode_replay(log, c->cursor, c->force_next, CONSOLE_REPLAY_MAX_DATA_BYTES, &c->tx);
-		if (n == SIZE_MAX) {
-			drop(r, c, "out of memory for its send buffer");
-			return 0;
-		}
-		if (n)
-			c->force_next = false;
+	size_t n = console_log_encode_replay(log, c->cursor, c->force_next, CONSOLE_REPLAY_MAX_DATA_BYTES, &c->tx);
+	if (n == SIZE_MAX) {
+		drop(r, c, "out of memory for its send buffer");
+		return 0;
 	}
+	if (n)
+		c->force_next = false;
 	c->cursor += n;
 	return n;
+}
+
+/*
+ * The next bytes the client is owed, in one piece: for a raw client a filler or the history's own bytes (nothing is
+ * copied: every raw client is a window on the one ring), for a console client the messages in tx, refilled when
+ * empty. Returns the length (0: nothing owed) and the bytes in *p.
+ */
+static size_t next_piece(struct relay *r, struct relay_client *c, const uint8_t **p)
+{
+	const struct console_log *log = &r->log;
+	if (c->mode == RELAY_MODE_RAW) {
+		if (c->filler_left) {
+			*p = (const uint8_t *)SLP_FILLER + SLP_FILLER_LEN - c->filler_left;
+			return c->filler_left;
+		}
+		if (c->need_game_start) {
+			seek_game_start(r, c);
+			if (c->need_game_start)
+				return 0;
+		}
+		if (c->cursor >= log->write)
+			return 0;
+		if (c->cursor < log->start) {
+			overtake(r, c, log->write - c->cursor, "fell out of the history");
+			return 0;
+		}
+		size_t at = (size_t)(c->cursor % log->history_bytes);
+		uint64_t n = log->write - c->cursor;
+		if (n > log->history_bytes - at)
+			n = log->history_bytes - at; /* the rest comes from the ring's start in the next piece */
+		if (n > RAW_SEND_MAX_BYTES)
+			n = RAW_SEND_MAX_BYTES;
+		*p = log->ring + at;
+		return (size_t)n;
+	}
+	if (!tx_pending(c)) {
+		while (c->tx.len < TX_BATCH_BYTES && load_next(r, c) > 0) {
+		}
+		if (c->dead)
+			return 0;
+	}
+	*p = c->tx.data + c->tx_off;
+	return tx_pending(c);
+}
+
+/* n bytes of the client's last piece were taken by its socket. */
+static void advance(struct relay_client *c, size_t n, uint64_t now)
+{
+	if (!n)
+		return;
+	c->sent_bytes += n;
+	c->last_progress_ms = now;
+	c->last_send_ms = now;
+	if (c->mode == RELAY_MODE_RAW) {
+		if (c->filler_left)
+			c->filler_left -= n;
+		else
+			c->cursor += n;
+		return;
+	}
+	c->tx_off += n;
+	if (c->tx_off < c->tx.len)
+		return;
+	c->tx_off = 0;
+	if (c->tx.cap > TX_KEEP_BYTES)
+		bytes_free(&c->tx); /* a catch-up's large buffer is not kept for the small messages of live play */
+	else
+		bytes_clear(&c->tx);
 }
 
 /* Sends what the client can take now, at most PUMP_BUDGET_BYTES; never waits. */
@@ -398,37 +511,27 @@ static void pump(struct relay *r, struct relay_client *c)
 {
 	size_t written = 0;
 	while (!c->dead) {
-		if (c->tx_off < c->tx.len) {
-			ssize_t n = net_write(c->fd, c->tx.data + c->tx_off, c->tx.len - c->tx_off);
-			if (n < 0) {
-				drop(r, c, "the connection failed while sending");
-				return;
-			}
-			if (n > 0) {
-				c->tx_off += (size_t)n;
-				c->sent_bytes += (uint64_t)n;
-				written += (size_t)n;
-				c->last_progress_ms = net_now_ms();
-				c->skip_quiet = false;
-			}
-			if (c->tx_off < c->tx.len) {
-				want_write(r, c, true);
-				return;
-			}
-			bytes_clear(&c->tx);
-			c->tx_off = 0;
-			c->last_send_ms = net_now_ms();
+		const uint8_t *p = NULL;
+		size_t len = next_piece(r, c, &p);
+		if (c->dead)
+			return;
+		if (!len) {
+			want_write(r, c, false);
+			return;
 		}
-		if (written >= PUMP_BUDGET_BYTES && client_lag(r, c) > 0) {
+		if (written >= PUMP_BUDGET_BYTES) {
 			want_write(r, c, true); /* the socket is writable: the loop comes back at once */
 			return;
 		}
-		while (c->tx.len < TX_BATCH_BYTES && load_next(r, c) > 0) {
-		}
-		if (c->dead)
+		ssize_t n = net_write(c->fd, p, len);
+		if (n < 0) {
+			drop(r, c, "the connection failed while sending");
 			return;
-		if (c->tx.len == 0) {
-			want_write(r, c, false);
+		}
+		advance(c, (size_t)n, net_now_ms());
+		written += (size_t)n;
+		if ((size_t)n < len) {
+			want_write(r, c, true);
 			return;
 		}
 	}
@@ -587,12 +690,110 @@ static void pause_accepting(struct relay *r)
 	r->accept_timer = net_loop_timer(r->loop, ACCEPT_PAUSE_MS, on_accept_resume, r);
 }
 
+/* "1.2.3.4:5" gives "1.2.3.4", "[::1]:5" gives "::1". */
+static void address_ip(const char *address, char *ip, size_t ip_size)
+{
+	const char *start = address[0] == '[' ? address + 1 : address;
+	const char *end = address[0] == '[' ? strchr(start, ']') : strrchr(start, ':');
+	size_t n = end ? (size_t)(end - start) : strlen(start);
+	snprintf(ip, ip_size, "%.*s", (int)n, start);
+}
+
+static bool is_loopback(const char *ip)
+{
+	return !strncmp(ip, "127.", 4) || !strcmp(ip, "::1") || !strncmp(ip, "::ffff:127.", 11);
+}
+
+static size_t clients_from(const struct relay *r, const char *ip)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_clients; i++)
+		if (!r->clients[i]->dead && !strcmp(r->clients[i]->ip, ip))
+			n++;
+	return n;
+}
+
+/* Why a new connection from ip cannot be served (into why), or false when it can. */
+static bool must_refuse(const struct relay *r, const char *ip, char *why, size_t why_size)
+{
+	if (r->live >= r->opts.max_clients) {
+		snprintf(why, why_size, "the relay is full (%zu clients)", r->opts.max_clients);
+		return true;
+	}
+	if ((r->limit_loopback || !is_loopback(ip)) && clients_from(r, ip) >= r->per_address_limit) {
+		snprintf(why, why_size, "%s is at the limit of %zu client%s per address", ip, r->per_address_limit,
+			 r->per_address_limit == 1 ? "" : "s");
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Sums up the refusals that were counted and not reported: at the end of a burst (RELAY_REFUSAL_QUIET_MS without
+ * one from that address), every REFUSAL_REPORT_MS during a long one, and when the relay stops (all).
+ */
+static void report_refusals(struct relay *r, uint64_t now, bool all)
+{
+	for (size_t i = 0; i < REFUSAL_TABLE_SIZE; i++) {
+		struct relay_refusal *e = &r->refusals[i];
+		if (!e->ip[0])
+			continue;
+		bool ended = all || now - e->last_ms >= RELAY_REFUSAL_QUIET_MS;
+		if (e->unreported && (ended || now - e->reported_ms >= REFUSAL_REPORT_MS)) {
+			warn(r, "relay: refused %" PRIu64 " more connections from %s in %.1f s (%s)", e->unreported,
+			     e->ip, (double)(e->last_ms - e->reported_ms) / 1000.0, e->why);
+			e->unreported = 0;
+			e->reported_ms = now;
+		}
+		if (ended)
+			e->ip[0] = 0;
+	}
+}
+
+/*
+ * A connection the relay will not serve. Neither protocol can carry a reason (a console handshake reply holds a
+ * nickname, a version, a token and a cursor; the raw stream only events), so it is closed cleanly: what it already
+ * sent is read first, so the close is a FIN and not a reset. The reason is reported once per address and burst;
+ * the rest of the burst is counted and summed up when it ends, so a flood of connections cannot flood the log.
+ */
+static void refuse(struct relay *r, struct relay_client *tmp, int fd, const char *why, uint64_t now)
+{
+	uint8_t buf[4096];
+	for (int i = 0; i < 4 && net_read(fd, buf, sizeof(buf), NULL) > 0; i++) {
+	}
+	net_close(fd);
+	struct relay_refusal *e = NULL, *oldest = &r->refusals[0];
+	for (size_t i = 0; i < REFUSAL_TABLE_SIZE && !e; i++) {
+		struct relay_refusal *x = &r->refusals[i];
+		if (x->ip[0] && !strcmp(x->ip, tmp->ip))
+			e = x;
+		else if (!x->ip[0] || (oldest->ip[0] && x->last_ms < oldest->last_ms))
+			oldest = x;
+	}
+	if (e && now - e->last_ms < RELAY_REFUSAL_QUIET_MS) {
+		e->unreported++;
+		e->last_ms = now;
+		return;
+	}
+	if (!e)
+		e = oldest;            /* a new address: a free entry, or the one refused longest ago */
+	if (e->ip[0] && e->unreported) /* its burst ended before a tick summed it up, or it is evicted */
+		warn(r, "relay: refused %" PRIu64 " more connections from %s in %.1f s (%s)", e->unreported, e->ip,
+		     (double)(e->last_ms - e->reported_ms) / 1000.0, e->why);
+	snprintf(e->ip, sizeof(e->ip), "%s", tmp->ip);
+	snprintf(e->why, sizeof(e->why), "%s", why);
+	e->first_ms = e->last_ms = e->reported_ms = now;
+	e->unreported = 0;
+	emit(r, tmp, RELAY_CLIENT_DISCONNECTED, 0, 0, "refused: %s", why);
+}
+
+/* Takes every waiting connection (the kernel's queue holds at most the backlog, which bounds one pass). */
 static void on_listen(void *ud, int fd, unsigned events)
 {
 	struct relay *r = ud;
 	(void)events;
 	enter(r);
-	for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+	for (int i = 0; i < r->backlog; i++) {
 		char peer[NET_ADDR_MAX + 8] = "";
 		int cfd = net_tcp_accept(fd, peer, sizeof(peer));
 		if (cfd == -2) {
@@ -607,10 +808,10 @@ static void on_listen(void *ud, int fd, unsigned events)
 		}
 		struct relay_client tmp = {.id = ++r->next_id, .fd = -1, .mode = RELAY_MODE_NONE};
 		snprintf(tmp.address, sizeof(tmp.address), "%s", peer);
-		if (r->live >= r->opts.max_clients) {
-			net_close(cfd);
-			emit(r, &tmp, RELAY_CLIENT_DISCONNECTED, 0, 0, "refused: the relay is full (%zu clients)",
-			     r->opts.max_clients);
+		address_ip(peer, tmp.ip, sizeof(tmp.ip));
+		char why[96];
+		if (must_refuse(r, tmp.ip, why, sizeof(why))) {
+			refuse(r, &tmp, cfd, why, net_now_ms());
 			continue;
 		}
 		struct relay_client *c = calloc(1, sizeof(*c));
@@ -624,8 +825,7 @@ static void on_listen(void *ud, int fd, unsigned events)
 		}
 		if (!c || r->n_clients == r->cap_clients) {
 			free(c);
-			net_close(cfd);
-			emit(r, &tmp, RELAY_CLIENT_DISCONNECTED, 0, 0, "refused: out of memory");
+			refuse(r, &tmp, cfd, "out of memory", net_now_ms());
 			continue;
 		}
 		*c = tmp;
@@ -649,6 +849,18 @@ static void on_listen(void *ud, int fd, unsigned events)
 	leave(r);
 }
 
+/* Memory the clients gave back goes back to the system: glibc keeps freed heap memory for reuse, so after a burst
+ * of clients the process would otherwise stay at its peak. */
+static void give_back_memory(struct relay *r)
+{
+	if (r->gone_since_trim < TRIM_AFTER_CLIENTS)
+		return;
+	r->gone_since_trim = 0;
+#if defined(__GLIBC__)
+	malloc_trim(0);
+#endif
+}
+
 static void on_tick(void *ud)
 {
 	struct relay *r = ud;
@@ -658,22 +870,31 @@ static void on_tick(void *ud)
 		struct relay_client *c = r->clients[i];
 		if (c->dead || c->mode == RELAY_MODE_NONE)
 			continue;
+		check_lag(r, c, now);
+		if (c->dead)
+			continue;
 		if (c->watching_write) {
 			if (now - c->last_progress_ms >= r->opts.stall_timeout_ms)
 				drop(r, c, "took no data for %" PRIu64 " ms", now - c->last_progress_ms);
 			continue;
 		}
-		if (c->tx.len || now - c->last_send_ms < RELAY_KEEPALIVE_MS)
+		bool idle = c->mode == RELAY_MODE_CONSOLE
+				    ? !tx_pending(c)
+				    : !c->filler_left && (c->need_game_start || c->cursor >= r->log.write);
+		if (!idle || now - c->last_send_ms < RELAY_KEEPALIVE_MS)
 			continue;
-		bool ok = c->mode == RELAY_MODE_CONSOLE ? console_keepalive_encode(&c->tx)
-							: bytes_append(&c->tx, SLP_FILLER, SLP_FILLER_LEN);
-		if (!ok)
+		if (c->mode == RELAY_MODE_RAW)
+			c->filler_left = SLP_FILLER_LEN;
+		else if (!console_keepalive_encode(&c->tx)) {
 			drop(r, c, "out of memory for its send buffer");
-		else
-			pump(r, c);
+			continue;
+		}
+		pump(r, c);
 	}
+	report_refusals(r, now, false);
 	r->tick_timer = net_loop_timer(r->loop, TICK_MS, on_tick, r);
 	leave(r);
+	give_back_memory(r);
 }
 
 /* --- the relay --- */
@@ -700,28 +921,43 @@ struct relay *relay_create(struct net_loop *loop, const struct relay_options *op
 		r->opts.history_bytes = RELAY_HISTORY_BYTES_DEFAULT;
 	if (!r->opts.lag_cap_bytes)
 		r->opts.lag_cap_bytes = RELAY_LAG_CAP_BYTES_DEFAULT;
+	if (r->opts.lag_cap_bytes < RELAY_LAG_CAP_BYTES_MIN)
+		r->opts.lag_cap_bytes = RELAY_LAG_CAP_BYTES_MIN;
 	if (r->opts.lag_cap_bytes > r->opts.history_bytes / 2)
 		r->opts.lag_cap_bytes = r->opts.history_bytes / 2; /* a lagging client must still be in the history */
 	if (!r->opts.send_buffer_bytes)
 		r->opts.send_buffer_bytes = RELAY_SEND_BUFFER_BYTES_DEFAULT;
 	if (!r->opts.stall_timeout_ms)
 		r->opts.stall_timeout_ms = RELAY_STALL_TIMEOUT_MS_DEFAULT;
+	if (!r->opts.lag_timeout_ms)
+		r->opts.lag_timeout_ms = RELAY_LAG_TIMEOUT_MS_DEFAULT;
+	/* by default one remote host gets at most half the slots; a limit given applies to loopback too */
+	r->limit_loopback = r->opts.max_clients_per_address != 0;
+	r->per_address_limit = r->opts.max_clients_per_address;
+	if (!r->per_address_limit) {
+		r->per_address_limit = (r->opts.max_clients + 1) / 2;
+		if (r->per_address_limit > RELAY_PER_ADDRESS_AUTO_MAX)
+			r->per_address_limit = RELAY_PER_ADDRESS_AUTO_MAX;
+	}
+	/* a burst of connects up to max_clients (and the ones refused) waits in the kernel's queue, never in SYN
+	 * retries of 1 s and more; the kernel caps this at net.core.somaxconn */
+	size_t backlog = r->opts.max_clients + 64;
+	if (backlog < LISTEN_BACKLOG_MIN)
+		backlog = LISTEN_BACKLOG_MIN;
+	r->backlog = backlog > LISTEN_BACKLOG_MAX ? LISTEN_BACKLOG_MAX : (int)backlog;
 	snprintf(r->host, sizeof(r->host), "%s", r->opts.host && *r->opts.host ? r->opts.host : RELAY_HOST_DEFAULT);
 	r->opts.host = r->host;
 	relay_set_nick(r, r->opts.nick);
 	r->opts.nick = NULL;
 	r->rng = r->opts.seed ? r->opts.seed : (net_now_us() ^ ((uint64_t)(uintptr_t)r << 16) ^ 0x9E3779B97F4A7C15ull);
-	r->scratch = malloc(SCRATCH_BYTES);
-	if (!r->scratch || console_log_init(&r->log, r->opts.history_bytes) < 0) {
+	if (console_log_init(&r->log, r->opts.history_bytes) < 0) {
 		snprintf(err, err_size, "out of memory for a %zu-byte history", r->opts.history_bytes);
-		free(r->scratch);
 		free(r);
 		return NULL;
 	}
-	r->listen_fd = net_tcp_listen(r->host, r->opts.port, LISTEN_BACKLOG, &r->port, err, err_size);
+	r->listen_fd = net_tcp_listen(r->host, r->opts.port, r->backlog, &r->port, err, err_size);
 	if (r->listen_fd < 0) {
 		console_log_free(&r->log);
-		free(r->scratch);
 		free(r);
 		return NULL;
 	}
@@ -746,6 +982,7 @@ void relay_destroy(struct relay *r)
 	enter(r);
 	for (size_t i = 0; i < r->n_clients; i++)
 		drop(r, r->clients[i], "the relay stopped");
+	report_refusals(r, net_now_ms(), true);
 	r->depth--;
 	reap(r);
 	if (r->tick_timer)
@@ -761,7 +998,6 @@ void relay_destroy(struct relay *r)
 	free(r->job_clients);
 	console_log_free(&r->log);
 	free(r->clients);
-	free(r->scratch);
 	free(r);
 }
 
@@ -790,30 +1026,29 @@ static void fan_out(struct relay *r)
 {
 	size_t n = 0;
 	bool parallel = reserve_jobs(r, r->n_clients);
+	uint64_t now = net_now_ms();
 	for (size_t i = 0; i < r->n_clients; i++) {
 		struct relay_client *c = r->clients[i];
 		if (c->dead || c->mode == RELAY_MODE_NONE)
 			continue;
-		check_lag(r, c);
+		check_lag(r, c, now);
 		if (c->dead || c->watching_write)
 			continue;
 		if (!parallel) {
 			pump(r, c);
 			continue;
 		}
-		while (c->tx.len < TX_BATCH_BYTES && load_next(r, c) > 0) {
-		}
-		if (c->dead || c->tx_off == c->tx.len)
+		const uint8_t *p = NULL;
+		size_t len = next_piece(r, c, &p);
+		if (c->dead || !len)
 			continue;
-		r->jobs[n] = (struct net_fanout_job){.fd = c->fd,
-						     .data = c->tx.data + c->tx_off,
-						     .len = c->tx.len - c->tx_off};
+		r->jobs[n] = (struct net_fanout_job){.fd = c->fd, .data = p, .len = len};
 		r->job_clients[n++] = c;
 	}
 	if (!n)
 		return;
 	net_fanout_send(r->fanout, r->jobs, n);
-	uint64_t now = net_now_ms();
+	now = net_now_ms();
 	for (size_t i = 0; i < n; i++) {
 		struct relay_client *c = r->job_clients[i];
 		ssize_t sent = r->jobs[i].result;
@@ -821,18 +1056,7 @@ static void fan_out(struct relay *r)
 			drop(r, c, "the connection failed while sending");
 			continue;
 		}
-		if (sent > 0) {
-			c->tx_off += (size_t)sent;
-			c->sent_bytes += (uint64_t)sent;
-			c->last_progress_ms = now;
-			c->skip_quiet = false;
-		}
-		if (c->tx_off == c->tx.len) {
-			/* all sent, as pump() does after its own send */
-			bytes_clear(&c->tx);
-			c->tx_off = 0;
-			c->last_send_ms = now;
-		}
+		advance(c, (size_t)sent, now);
 		pump(r, c); /* sends what is left and what is still owed, or waits for the socket */
 	}
 }
@@ -887,7 +1111,7 @@ uint64_t relay_backlog_bytes(const struct relay *r)
 		const struct relay_client *c = r->clients[i];
 		if (c->dead || c->mode == RELAY_MODE_NONE)
 			continue;
-		uint64_t lag = c->need_game_start ? c->tx.len - c->tx_off : client_lag(r, c);
+		uint64_t lag = c->need_game_start ? tx_pending(c) : client_lag(r, c);
 		if (lag > most)
 			most = lag;
 	}

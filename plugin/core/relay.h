@@ -7,6 +7,9 @@
  * client costs nothing but its cursor, and nothing here ever waits: a client whose socket is full is resumed when
  * it becomes writable.
  *
+ * Raw clients are sent the history's bytes straight from it; a console client holds only the REPLAY messages being
+ * sent (a small buffer, given back once it is sent).
+ *
  * Two modes, chosen per client:
  * - console: the client sent the 83-byte console handshake within 250 ms of connecting (every slippi-js
  *   ConsoleConnection does). It is served the Nintendont protocol: handshake reply (nick, token, start cursor),
@@ -32,7 +35,11 @@
 #define RELAY_MAX_CLIENTS_DEFAULT 32
 #define RELAY_HISTORY_BYTES_DEFAULT ((size_t)64 * 1024 * 1024)
 #define RELAY_LAG_CAP_BYTES_DEFAULT ((size_t)4 * 1024 * 1024)
-#define RELAY_STALL_TIMEOUT_MS_DEFAULT 20000         /* slippi-js's own idle timeout */
+#define RELAY_LAG_CAP_BYTES_MIN ((size_t)64 * 1024) /* below this a console client's message in flight counts as lag */
+#define RELAY_LAG_TIMEOUT_MS_DEFAULT 60000          /* how long a client may stay more than the lag cap behind */
+#define RELAY_PER_ADDRESS_AUTO_MAX 8                /* the default per-address limit: half the slots, at most this */
+#define RELAY_REFUSAL_QUIET_MS 10000         /* refusals from one address closer together than this are one burst */
+#define RELAY_STALL_TIMEOUT_MS_DEFAULT 20000 /* slippi-js's own idle timeout */
 #define RELAY_SEND_BUFFER_BYTES_DEFAULT (256 * 1024) /* kernel send buffer per client: a stalled client shows as lag */
 #define RELAY_RAW_AFTER_MS 250                       /* no complete handshake by then: raw mode */
 #define RELAY_KEEPALIVE_MS 500                       /* keepalive / HELO filler after this long without a send */
@@ -47,8 +54,8 @@ enum relay_client_mode {
 
 enum relay_client_event {
 	RELAY_CLIENT_CONNECTED,    /* its mode is decided and it is being served */
-	RELAY_CLIENT_DISCONNECTED, /* it left or was dropped (reason says which) */
-	RELAY_CLIENT_SKIPPED,      /* a console client fell past the lag cap and was moved forward (forcePos) */
+	RELAY_CLIENT_DISCONNECTED, /* it left, was dropped or was refused (reason says which; mode none when refused) */
+	RELAY_CLIENT_SKIPPED,      /* a console client fell past the lag cap and was moved forward (forcePos); once */
 };
 
 struct relay_client_info {
@@ -71,18 +78,32 @@ struct relay_callbacks {
 };
 
 struct relay_options {
-	const char *host;          /* address to listen on; "0.0.0.0" exposes the relay to the LAN */
-	uint16_t port;             /* 0 picks a free port (relay_port tells which) */
-	size_t max_clients;        /* more connections are accepted and closed at once */
-	size_t history_bytes;      /* the shared history; old games drop out past it */
-	size_t lag_cap_bytes;      /* how far behind (beyond what it joined with) a client may fall */
+	const char *host;   /* address to listen on; "0.0.0.0" exposes the relay to the LAN */
+	uint16_t port;      /* 0 picks a free port (relay_port tells which) */
+	size_t max_clients; /* more connections are accepted and closed at once */
+	/*
+	 * At most this many clients from one IP address. 0: the default, half of max_clients and at most
+	 * RELAY_PER_ADDRESS_AUTO_MAX, for remote addresses only (every local tool connects from the loopback
+	 * address, and a local process could stop the relay anyway). A number given here applies to every
+	 * address, loopback included.
+	 */
+	size_t max_clients_per_address;
+	size_t history_bytes; /* the shared history; old games drop out past it */
+	/*
+	 * How far behind a client may fall, beyond the backlog it joined with (at least RELAY_LAG_CAP_BYTES_MIN).
+	 * Past it a raw client is dropped; a console client is moved forward once (forcePos) and dropped the second
+	 * time.
+	 */
+	size_t lag_cap_bytes;
+	uint64_t lag_timeout_ms;   /* a client more than lag_cap_bytes behind for this long is dropped */
 	uint64_t stall_timeout_ms; /* a client that takes no byte for this long is dropped */
 	int send_buffer_bytes;     /* SO_SNDBUF of client sockets; -1: the system's autotuning */
 	const char *nick;          /* the console nickname in console-mode handshake replies */
 	uint64_t seed;             /* token generator seed; 0: from the clock */
 };
 
-/* The defaults: 127.0.0.1:53742, 32 clients, 64 MiB history, 4 MiB lag cap, nick "andross". */
+/* The defaults: 127.0.0.1:53742, 32 clients (8 per remote address), 64 MiB history, 4 MiB lag cap (60 s to get
+ * back under it), nick "andross". */
 void relay_options_init(struct relay_options *o);
 
 struct relay;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // `andross relay` with real clients: slippi-js ConsoleConnection + SlpFileWriter (console protocol) and raw TCP
 // readers (Slippi Launcher relay stream), early and late joiners, a reconnect, a chain of two relays, a stalled
-// client among many, bad clients, and a thousand connects with random early closes.
+// client among many, bad clients, a thousand connects with random early closes, slow clients in every slot, the
+// per-address limit, and a burst of connects.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -142,7 +143,7 @@ test('a chain of two relays delivers byte-identical games', async () => {
 });
 
 test('a stalled client among many: the others get every frame, memory stays bounded, the policy applies', async () => {
-  const name = '200306_2258_Falco_v_Fox_PS.slp'; // 2.4 MB of events, about 5 s at --speed 30
+  const name = '200306_2258_Falco_v_Fox_PS.slp'; // 2.4 MB of events, about 7.5 s at --speed 20
   const want = replayEvents(name);
   const dir = tempDir('slow');
   const evFile = path.join(dir, 'events.jsonl');
@@ -150,9 +151,9 @@ test('a stalled client among many: the others get every frame, memory stays boun
     '--source',
     path.join(REPLAY_DIR, name),
     '--speed',
-    '30',
+    '20',
     '--lag-cap',
-    '64K',
+    '512K', // the readers keep within it even on a loaded machine; the stalled clients pass it in about 3 s
     '--history',
     '4M',
     '--events',
@@ -296,6 +297,148 @@ test('a thousand connects and disconnects with random early closes leak no descr
     assert.ok(ev.length >= 1000, `${ev.length} disconnect events`);
   } finally {
     steady.close();
+    await stop(relay);
+  }
+});
+
+// A console-protocol client that reads 64 KiB every 2 s: it keeps taking bytes (it never stalls), but far slower
+// than the stream comes.
+function slowConsoleClient(port) {
+  const c = rawClient(port, { send: handshake(), pause: true });
+  let budget = 0;
+  c.sock.on('data', (d) => {
+    budget -= d.length;
+    if (budget <= 0) c.sock.pause();
+  });
+  c.timer = setInterval(() => {
+    budget = 64 * 1024;
+    c.sock.resume();
+  }, 2000);
+  c.close = () => {
+    clearInterval(c.timer);
+    c.sock.destroy();
+  };
+  return c;
+}
+
+test('slow console clients in every slot do not lock a slippi-js client out', async () => {
+  const name = '200306_2258_Falco_v_Fox_PS.slp'; // 2.4 MB of events, about 15 s at --speed 10 (160 KB/s)
+  const want = replayEvents(name);
+  const dir = tempDir('slowslots');
+  const evFile = path.join(dir, 'events.jsonl');
+  const relay = await startRelay([
+    '--source',
+    path.join(REPLAY_DIR, name),
+    '--speed',
+    '10',
+    '--max-clients',
+    '4',
+    '--lag-cap',
+    '128K', // the slow clients pass it twice within about 6 s; slippi-js keeps well within it
+    '--events',
+    evFile,
+  ]);
+  const slow = Array.from({ length: 4 }, () => slowConsoleClient(relay.port));
+  let client;
+  try {
+    await sleep(500); // every slot is taken
+    const started = Date.now();
+    client = consoleClient(relay.port, 'locked-out');
+    assert.ok(await client.waitFiles(1, 30000), `slippi-js got no complete file (errors: ${client.errors.join('; ')})`);
+    assertClientGotGame(client, want, 'slippi-js client');
+    const r = await relay.exited;
+    assert.equal(r.code, 0, relay.stderr());
+    const ev = readEvents(evFile).filter((e) => e.type === 'relay_client');
+    const refused = ev.filter((e) => e.event === 'disconnected' && /^refused: the relay is full/.test(e.reason));
+    assert.ok(refused.length >= 1, 'the slippi-js client was refused while the slow clients held every slot');
+    const joined = ev.find((e) => e.event === 'connected' && e.client > 4 && e.mode === 'console');
+    assert.ok(joined, 'the slippi-js client got a slot');
+    // each slow client: moved forward once, then dropped, which freed its slot
+    for (const c of slow) {
+      const mine = ev.filter((e) => e.address === `127.0.0.1:${c.localPort}`);
+      assert.equal(mine.filter((e) => e.event === 'skipped').length, 1, JSON.stringify(mine));
+      const gone = mine.find((e) => e.event === 'disconnected');
+      assert.ok(gone && /too slow: .* after it was already moved forward/.test(gone.reason), JSON.stringify(mine));
+    }
+    assert.ok(Date.now() - started < 30000);
+  } finally {
+    for (const c of slow) c.close();
+    if (client) client.close();
+    await stop(relay);
+  }
+});
+
+test('--max-clients-per-address refuses the extra clients cleanly, the reason logged once per burst', async () => {
+  const bad = spawnSync(ANDROSS, ['relay', '--source', 'x.slp', '--max-clients-per-address', '0'], {
+    encoding: 'utf8',
+  });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--max-clients-per-address takes a whole number/);
+  const name = 'realtimeTest.slp';
+  const want = replayEvents(name);
+  const relay = await startRelay([
+    '--source',
+    path.join(REPLAY_DIR, name),
+    '--speed',
+    '6',
+    '--max-clients-per-address',
+    '1',
+  ]);
+  const first = rawClient(relay.port);
+  try {
+    await sleep(300);
+    const extra = Array.from({ length: 5 }, () => rawClient(relay.port, { send: handshake() }));
+    await Promise.all(extra.map((c) => c.done));
+    for (const c of extra) {
+      assert.equal(c.error, null, `refused client saw ${c.error}: a reset, not a clean close`);
+      assert.equal(c.bytes().length, 0);
+    }
+    await first.done;
+    assertSameEvents(stripFillers(first.bytes()), want, 'the client within the limit');
+    const r = await relay.exited;
+    assert.equal(r.code, 0, relay.stderr());
+    const err = relay.stderr();
+    const limit = /refused: 127\.0\.0\.1 is at the limit of 1 client per address/;
+    const lines = err.split('\n').filter((l) => limit.test(l));
+    assert.equal(lines.length, 1, err);
+    assert.match(err, /refused 4 more connections from 127\.0\.0\.1 in [\d.]+ s \(127\.0\.0\.1 is at the limit/);
+  } finally {
+    await stop(relay);
+  }
+});
+
+test('a burst of 256 connects is queued at once, even while the relay cannot accept', async () => {
+  const relay = await startRelay([
+    '--source',
+    path.join(REPLAY_DIR, '200306_2258_Falco_v_Fox_PS.slp'),
+    '--speed',
+    '1',
+    '--max-clients',
+    '300',
+  ]);
+  const socks = [];
+  try {
+    // stopped, the relay accepts nothing: only the kernel's queue (its listen backlog) holds the connections
+    relay.child.kill('SIGSTOP');
+    let connected = 0;
+    for (let i = 0; i < 256; i++) {
+      const s = net.connect({ host: '127.0.0.1', port: relay.port });
+      s.on('error', () => {});
+      s.on('connect', () => connected++);
+      s.got = 0;
+      s.on('data', (d) => (s.got += d.length));
+      socks.push(s);
+    }
+    const until = Date.now() + 900; // a connect whose SYN found the queue full retries after 1 s
+    while (connected < 256 && Date.now() < until) await sleep(20);
+    assert.equal(connected, 256, `${connected} of 256 connects completed while the relay was busy`);
+    relay.child.kill('SIGCONT');
+    const served = Date.now() + 10000;
+    while (socks.some((s) => s.got === 0) && Date.now() < served) await sleep(50);
+    assert.equal(socks.filter((s) => s.got > 0).length, 256, 'every client is served once the relay runs');
+  } finally {
+    relay.child.kill('SIGCONT');
+    for (const s of socks) s.destroy();
     await stop(relay);
   }
 });
