@@ -39,6 +39,7 @@ struct session {
 	atomic_uint_fast64_t bytes;
 	atomic_uint_fast64_t games_ended;
 	atomic_bool source_ended;
+	bool source_connected;           /* loop thread: the source has reported SOURCE_CONNECTED once */
 	struct engine_session_status st; /* under e->lock */
 	uint64_t retry_at_ms;            /* under e->lock: SOURCE_WAITING's next attempt, 0 otherwise */
 	struct session *reap_next;
@@ -277,6 +278,11 @@ static void on_source_state(void *ud, enum source_state state, const char *reaso
 	struct session *s = ud;
 	struct engine *e = s->e;
 	const char *nick = s->src ? source_nick(s->src) : "";
+	if (state == SOURCE_CONNECTED) {
+		s->source_connected = true;
+		if (s->relay && !*nick)
+			relay_release_replies(s->relay); /* a source with no name of its own: the default one */
+	}
 	if (state == SOURCE_CONNECTED && !s->o.nick[0] && *nick) {
 		if (s->relay)
 			relay_set_nick(s->relay, nick);
@@ -343,9 +349,12 @@ static struct relay *make_relay(struct session *s, const struct engine_relay_set
 	ro.port = rs->port;
 	ro.nick = NULL;
 	ro.seed = s->e->o.seed;
+	ro.no_listen = !rs->enabled; /* a history kept while the relay is off (keep_history) */
 	const char *nick = s->o.nick[0] ? s->o.nick : s->src ? source_nick(s->src) : "";
 	if (*nick)
 		ro.nick = nick;
+	/* a console client keeps the name it is told first: until the source has said it, replies wait */
+	ro.hold_replies = !*nick && !s->source_connected;
 	struct relay_callbacks rcb = {.client = on_relay_client, .warning = on_warning, .ud = s};
 	return relay_create(s->e->loop, &ro, &rcb, err, err_size);
 }
@@ -365,8 +374,10 @@ static struct source *make_source(struct session *s, const struct engine_session
 static void status_relay(struct session *s)
 {
 	struct engine *e = s->e;
+	struct relay_client_status clients[ENGINE_STATUS_CLIENTS_MAX];
+	size_t listed = s->relay ? relay_clients(s->relay, clients, ENGINE_STATUS_CLIENTS_MAX) : 0;
 	pthread_mutex_lock(&e->lock);
-	s->st.relay_on = s->relay != NULL;
+	s->st.relay_on = s->relay && relay_listening(s->relay);
 	if (s->relay) {
 		snprintf(s->st.relay_address, sizeof(s->st.relay_address), "%s", relay_address(s->relay));
 		s->st.relay_clients = relay_client_count(s->relay);
@@ -376,6 +387,9 @@ static void status_relay(struct session *s)
 		s->st.relay_clients = 0;
 		s->st.relay_backlog_bytes = 0;
 	}
+	s->st.relay_clients_listed = listed;
+	for (size_t i = 0; i < listed; i++)
+		s->st.clients[i] = clients[i];
 	s->st.options = s->o;
 	pthread_mutex_unlock(&e->lock);
 }
@@ -503,7 +517,8 @@ static void do_add(struct engine *e, void *arg)
 	}
 	if (ro.out_dir == dir)
 		slp_recorder_thread_set_out_dir(s->rec, dir); /* made on the recorder thread, before the first game */
-	if (s->o.relay.enabled && !(s->relay = make_relay(s, &s->o.relay, a->err, a->err_size))) {
+	if ((s->o.relay.enabled || s->o.keep_history) &&
+	    !(s->relay = make_relay(s, &s->o.relay, a->err, a->err_size))) {
 		session_free(s);
 		return;
 	}
@@ -598,25 +613,38 @@ static bool same_relay_options(const struct relay_options *a, const struct relay
 /* Switches s's relay to rs (on, off, moved). On error nothing changed. */
 static int apply_relay(struct session *s, const struct engine_relay_settings *rs, char *err, size_t err_size)
 {
+	bool keep = s->o.keep_history;
 	if (!rs->enabled) {
-		if (s->relay)
+		if (s->relay && relay_listening(s->relay))
 			logf_session(s, ENGINE_LOG_DEBUG, "relay on %s switched off", relay_address(s->relay));
-		relay_destroy(s->relay);
-		s->relay = NULL;
+		if (s->relay && keep && same_relay_options(&rs->options, &s->o.relay.options)) {
+			relay_unlisten(s->relay, "the relay was switched off"); /* the history stays */
+		} else {
+			relay_destroy(s->relay);
+			s->relay = keep ? make_relay(s, rs, err, err_size) : NULL;
+		}
 		s->o.relay = *rs;
 		status_relay(s);
 		return 0;
 	}
-	if (s->relay && s->o.relay.enabled && !strcmp(rs->host, s->o.relay.host) &&
-	    (rs->port == s->o.relay.port || rs->port == 0) && same_relay_options(&rs->options, &s->o.relay.options))
-		return 0; /* already so */
-	struct relay *r = make_relay(s, rs, err, err_size);
-	if (!r)
-		return -1;
-	relay_destroy(s->relay);
-	s->relay = r;
+	if (s->relay && !same_relay_options(&rs->options, &s->o.relay.options)) {
+		/* a relay's limits are set when it is made: a new one, whose history starts now */
+		struct relay *r = make_relay(s, rs, err, err_size);
+		if (!r)
+			return -1;
+		relay_destroy(s->relay);
+		s->relay = r;
+	} else if (!s->relay) {
+		if (!(s->relay = make_relay(s, rs, err, err_size)))
+			return -1;
+	} else if (!relay_listening(s->relay) || strcmp(rs->host, s->o.relay.host) ||
+		   (rs->port && rs->port != relay_port(s->relay))) {
+		/* moved, or switched on again: the clients being served and the history stay */
+		if (relay_listen(s->relay, rs->host, rs->port, err, err_size) < 0)
+			return -1;
+	}
 	s->o.relay = *rs;
-	logf_session(s, ENGINE_LOG_DEBUG, "relay listening on %s", relay_address(r));
+	logf_session(s, ENGINE_LOG_DEBUG, "relay listening on %s", relay_address(s->relay));
 	status_relay(s);
 	return 0;
 }

@@ -118,20 +118,15 @@ uint32_t engine_add(struct engine *e, const struct engine_session_options *o, ch
  * folder takes effect at the next game, relay settings move or switch the relay without touching the source; the
  * game limit stays as the session was made. On error (err set) nothing changed. Returns 0 or -1. */
 int engine_update(struct engine *e, uint32_t id, const struct engine_session_options *o, char *err, size_t err_size);
-/* Switches a session's relay on (at host:port; host NULL or port 0 keep the current ones) or off. On success
- * *bound (when not NULL) receives "HOST:PORT" actually bound. Returns 0, or -1 with err (nothing changed). */
+/* Switches a session's relay on (at host:port; host NULL or port 0 keep the current ones) or off. Moving it keeps
+ * the clients it serves; switching it off closes them and the port (with keep_history, the history stays and is
+ * served from the current game's start when it is switched on again). On success *bound (when not NULL)
+ * receives "HOST:PORT" actually bound. Returns 0, or -1 with err (nothing changed). */
 int engine_set_relay(struct engine *e, uint32_t id, bool enabled, const char *host, uint16_t port, char *bound,
 		     size_t bound_size, char *err, size_t err_size);
 /* Stops a session: its source and relay close at once, its recorder finishes the file on the reaper thread.
  * Returns 0, or -1 for an unknown id. */
 int engine_remove(struct engine *e, uint32_t id);
-
-struct engine_client_status {
-	uint64_t id;
-	char address[64];
-	enum relay_client_mode mode;
-	uint64_t behind_bytes;
-};
 
 struct engine_session_status {
 	uint32_t id;
@@ -148,7 +143,7 @@ struct engine_session_status {
 	char relay_address[ENGINE_ADDRESS_MAX]; /* "HOST:PORT" while on */
 	size_t relay_clients;
 	size_t relay_clients_listed;
-	struct engine_client_status clients[ENGINE_STATUS_CLIENTS_MAX];
+	struct relay_client_status clients[ENGINE_STATUS_CLIENTS_MAX];
 	uint64_t relay_backlog_bytes;
 	char current_file[ENGINE_PATH_MAX]; /* the .slp being written; "" between games */
 	char last_file[ENGINE_PATH_MAX];    /* the last .slp finished */

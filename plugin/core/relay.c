@@ -53,12 +53,14 @@ struct relay_client {
 	size_t hs_len;
 	uint64_t rx_bytes;
 	/* its stream */
-	uint64_t cursor;          /* console: next history byte to load into tx; raw: next history byte to send */
-	uint64_t allowance_bytes; /* lag tolerated beyond the cap: the backlog it joined with */
-	uint64_t over_cap_ms;     /* when its lag last rose above the cap (0: it is within the cap) */
-	unsigned skips;           /* console: times it was moved forward */
-	bool need_game_start;     /* skip to the next Event Payloads */
-	bool force_next;          /* console: the next REPLAY carries forcePos */
+	uint64_t cursor;            /* console: next history byte to load into tx; raw: next history byte to send */
+	uint64_t allowance_bytes;   /* lag tolerated beyond the cap: the backlog it joined with */
+	uint64_t over_cap_ms;       /* when its lag last rose above the cap (0: it is within the cap) */
+	unsigned skips;             /* console: times it was moved forward */
+	bool need_game_start;       /* skip to the next Event Payloads */
+	bool held;                  /* its handshake reply waits for the console's name (hold_replies) */
+	struct console_hello hello; /* the handshake of a held client */
+	bool force_next;            /* console: the next REPLAY carries forcePos */
 	uint32_t token;
 	size_t filler_left; /* raw: bytes of a `HELO\0` filler still to send */
 	struct bytes tx;    /* console: whole messages being sent */
@@ -95,6 +97,7 @@ struct relay {
 
 	struct console_log log;
 	bool stream_failed;
+	bool hold_replies; /* console clients' handshake replies wait for relay_set_nick */
 
 	struct relay_client **clients;
 	size_t n_clients, cap_clients;
@@ -131,7 +134,7 @@ void relay_options_init(struct relay_options *o)
 	o->lag_timeout_ms = RELAY_LAG_TIMEOUT_MS_DEFAULT;
 	o->stall_timeout_ms = RELAY_STALL_TIMEOUT_MS_DEFAULT;
 	o->send_buffer_bytes = RELAY_SEND_BUFFER_BYTES_DEFAULT;
-	o->nick = "andross";
+	o->nick = RELAY_NICK_DEFAULT;
 }
 
 const char *relay_client_mode_name(enum relay_client_mode mode)
@@ -565,18 +568,10 @@ static void on_raw_timer(void *ud)
 	leave(r);
 }
 
-/* A whole handshake frame arrived within the first 250 ms. */
-static void on_handshake(struct relay *r, struct relay_client *c, const uint8_t *body, size_t len)
+/* A console client's handshake is answered: its token and start cursor decided, the reply queued. */
+static void admit_console(struct relay *r, struct relay_client *c, const struct console_hello *hello)
 {
-	struct console_hello h;
-	char err[160];
-	if (console_hello_decode(body, len, &h, err, sizeof(err)) < 0) {
-		drop(r, c, "not a console handshake: %s", err);
-		return;
-	}
-	if (c->raw_timer)
-		net_loop_cancel(r->loop, c->raw_timer);
-	c->raw_timer = 0;
+	struct console_hello h = *hello;
 	const struct relay_token *known = find_token(r, h.token);
 	struct relay_client *old = live_client_with_token(r, h.token, c);
 	const char *how;
@@ -615,6 +610,27 @@ static void on_handshake(struct relay *r, struct relay_client *c, const uint8_t 
 	start_serving(r, c);
 }
 
+/* A whole handshake frame arrived within the first 250 ms. */
+static void on_handshake(struct relay *r, struct relay_client *c, const uint8_t *body, size_t len)
+{
+	struct console_hello h;
+	char err[160];
+	if (console_hello_decode(body, len, &h, err, sizeof(err)) < 0) {
+		drop(r, c, "not a console handshake: %s", err);
+		return;
+	}
+	if (c->raw_timer)
+		net_loop_cancel(r->loop, c->raw_timer);
+	c->raw_timer = 0;
+	if (r->hold_replies) {
+		/* the reply carries the console's name for the whole session: it waits until the name is known */
+		c->held = true;
+		c->hello = h;
+		return;
+	}
+	admit_console(r, c, &h);
+}
+
 /* Bytes from a client: its handshake, then nothing that matters (read, counted, ignored). */
 static void client_input(struct relay *r, struct relay_client *c, const uint8_t *p, size_t n)
 {
@@ -623,7 +639,7 @@ static void client_input(struct relay *r, struct relay_client *c, const uint8_t 
 		drop(r, c, "sent more than %u bytes", RELAY_CLIENT_INPUT_MAX_BYTES);
 		return;
 	}
-	if (c->mode != RELAY_MODE_NONE)
+	if (c->mode != RELAY_MODE_NONE || c->held)
 		return;
 	size_t room = sizeof(c->hs) - c->hs_len;
 	size_t take = n < room ? n : room;
@@ -899,6 +915,20 @@ static void on_tick(void *ud)
 
 /* --- the relay --- */
 
+static void close_listener(struct relay *r)
+{
+	if (r->accept_timer)
+		net_loop_cancel(r->loop, r->accept_timer);
+	r->accept_timer = 0;
+	if (r->listen_fd >= 0) {
+		net_loop_unwatch(r->loop, r->listen_fd);
+		net_close(r->listen_fd);
+	}
+	r->listen_fd = -1;
+	r->port = 0;
+	r->address[0] = 0;
+}
+
 struct relay *relay_create(struct net_loop *loop, const struct relay_options *opts, const struct relay_callbacks *cb,
 			   char *err, size_t err_size)
 {
@@ -947,32 +977,101 @@ struct relay *relay_create(struct net_loop *loop, const struct relay_options *op
 	r->backlog = backlog > LISTEN_BACKLOG_MAX ? LISTEN_BACKLOG_MAX : (int)backlog;
 	snprintf(r->host, sizeof(r->host), "%s", r->opts.host && *r->opts.host ? r->opts.host : RELAY_HOST_DEFAULT);
 	r->opts.host = r->host;
-	relay_set_nick(r, r->opts.nick);
+	utf8_truncate(r->nick, sizeof(r->nick), r->opts.nick && *r->opts.nick ? r->opts.nick : RELAY_NICK_DEFAULT);
 	r->opts.nick = NULL;
+	r->hold_replies = r->opts.hold_replies;
 	r->rng = r->opts.seed ? r->opts.seed : (net_now_us() ^ ((uint64_t)(uintptr_t)r << 16) ^ 0x9E3779B97F4A7C15ull);
 	if (console_log_init(&r->log, r->opts.history_bytes) < 0) {
 		snprintf(err, err_size, "out of memory for a %zu-byte history", r->opts.history_bytes);
 		free(r);
 		return NULL;
 	}
-	r->listen_fd = net_tcp_listen(r->host, r->opts.port, r->backlog, &r->port, err, err_size);
-	if (r->listen_fd < 0) {
-		console_log_free(&r->log);
-		free(r);
-		return NULL;
-	}
-	if (strchr(r->host, ':'))
-		snprintf(r->address, sizeof(r->address), "[%s]:%u", r->host, r->port);
-	else
-		snprintf(r->address, sizeof(r->address), "%s:%u", r->host, r->port);
 	r->fanout = net_fanout_create(); /* NULL: the sends are made on this thread alone */
 	r->tick_timer = net_loop_timer(loop, TICK_MS, on_tick, r);
-	if (!r->tick_timer || net_loop_watch(loop, r->listen_fd, NET_READ, on_listen, r) < 0) {
+	if (!r->tick_timer) {
 		snprintf(err, err_size, "out of memory");
 		relay_destroy(r);
 		return NULL;
 	}
+	if (!r->opts.no_listen && relay_listen(r, r->host, r->opts.port, err, err_size) < 0) {
+		relay_destroy(r);
+		return NULL;
+	}
 	return r;
+}
+
+int relay_listen(struct relay *r, const char *host, uint16_t port, char *err, size_t err_size)
+{
+	char want_host[NET_ADDR_MAX];
+	snprintf(want_host, sizeof(want_host), "%s", host && *host ? host : RELAY_HOST_DEFAULT);
+	uint16_t bound = 0;
+	int fd = net_tcp_listen(want_host, port, r->backlog, &bound, err, err_size);
+	if (fd < 0)
+		return -1; /* nothing changed: the old listener, if any, still serves */
+	if (net_loop_watch(r->loop, fd, NET_READ, on_listen, r) < 0) {
+		snprintf(err, err_size, "out of memory");
+		net_close(fd);
+		return -1;
+	}
+	close_listener(r);
+	r->listen_fd = fd;
+	r->port = bound;
+	snprintf(r->host, sizeof(r->host), "%s", want_host);
+	if (strchr(r->host, ':'))
+		snprintf(r->address, sizeof(r->address), "[%s]:%u", r->host, r->port);
+	else
+		snprintf(r->address, sizeof(r->address), "%s:%u", r->host, r->port);
+	return 0;
+}
+
+void relay_unlisten(struct relay *r, const char *reason)
+{
+	enter(r);
+	for (size_t i = 0; i < r->n_clients; i++)
+		drop(r, r->clients[i], "%s", reason ? reason : "the relay was switched off");
+	report_refusals(r, net_now_ms(), true);
+	leave(r);
+	close_listener(r);
+}
+
+bool relay_listening(const struct relay *r)
+{
+	return r->listen_fd >= 0;
+}
+
+void relay_release_replies(struct relay *r)
+{
+	if (!r->hold_replies)
+		return;
+	r->hold_replies = false;
+	enter(r);
+	for (size_t i = 0; i < r->n_clients; i++) {
+		struct relay_client *c = r->clients[i];
+		if (!c->dead && c->held) {
+			c->held = false;
+			admit_console(r, c, &c->hello);
+		}
+	}
+	leave(r);
+}
+
+size_t relay_clients(const struct relay *r, struct relay_client_status *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_clients && n < max; i++) {
+		const struct relay_client *c = r->clients[i];
+		if (c->dead)
+			continue;
+		struct relay_client_status *st = &out[n++];
+		memset(st, 0, sizeof(*st));
+		st->id = c->id;
+		snprintf(st->address, sizeof(st->address), "%s", c->address);
+		st->mode = c->mode;
+		st->waiting_for_name = c->held;
+		st->behind_bytes = c->mode == RELAY_MODE_NONE ? 0 : client_lag(r, c);
+		st->sent_bytes = c->sent_bytes;
+	}
+	return n;
 }
 
 void relay_destroy(struct relay *r)
@@ -987,12 +1086,7 @@ void relay_destroy(struct relay *r)
 	reap(r);
 	if (r->tick_timer)
 		net_loop_cancel(r->loop, r->tick_timer);
-	if (r->accept_timer)
-		net_loop_cancel(r->loop, r->accept_timer);
-	if (r->listen_fd >= 0) {
-		net_loop_unwatch(r->loop, r->listen_fd);
-		net_close(r->listen_fd);
-	}
+	close_listener(r);
 	net_fanout_destroy(r->fanout);
 	free(r->jobs);
 	free(r->job_clients);
@@ -1087,6 +1181,7 @@ void relay_source_restart(struct relay *r)
 void relay_set_nick(struct relay *r, const char *nick)
 {
 	utf8_truncate(r->nick, sizeof(r->nick), nick); /* never split a character: clients decode it as UTF-8 */
+	relay_release_replies(r);
 }
 
 uint16_t relay_port(const struct relay *r)

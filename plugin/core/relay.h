@@ -45,6 +45,7 @@
 #define RELAY_KEEPALIVE_MS 500                       /* keepalive / HELO filler after this long without a send */
 #define RELAY_CLIENT_INPUT_MAX_BYTES (64u * 1024u)   /* a client that sends more is dropped */
 #define RELAY_CONSOLE_VERSION "1.9.0"                /* the Nintendont protocol version the relay speaks */
+#define RELAY_NICK_DEFAULT "andross"                 /* the console name served when none is known */
 
 enum relay_client_mode {
 	RELAY_MODE_NONE = 0, /* not decided yet */
@@ -100,6 +101,10 @@ struct relay_options {
 	int send_buffer_bytes;     /* SO_SNDBUF of client sockets; -1: the system's autotuning */
 	const char *nick;          /* the console nickname in console-mode handshake replies */
 	uint64_t seed;             /* token generator seed; 0: from the clock */
+	/* Console clients' handshake replies wait until relay_set_nick (or relay_release_replies): for a relay
+	 * started before its source knows the console's name, whose clients keep the name they are first told. */
+	bool hold_replies;
+	bool no_listen; /* start with the history alone; relay_listen opens it to clients */
 };
 
 /* The defaults: 127.0.0.1:53742, 32 clients (8 per remote address), 64 MiB history, 4 MiB lag cap (60 s to get
@@ -113,6 +118,15 @@ struct relay *relay_create(struct net_loop *loop, const struct relay_options *op
 			   char *err, size_t err_size);
 /* Closes every client (each reported as disconnected) and the listener. */
 void relay_destroy(struct relay *r);
+/* Listens at host:port (NULL host: 127.0.0.1; port 0: a free one), in place of the current listener if any: the
+ * clients already served stay. Returns 0, or -1 with err (the address is taken, ...) and nothing changed. */
+int relay_listen(struct relay *r, const char *host, uint16_t port, char *err, size_t err_size);
+/* Closes the listener and every client (each reported as disconnected with reason); the history stays and is
+ * still fed, so relay_listen later serves the current game from its start. */
+void relay_unlisten(struct relay *r, const char *reason);
+bool relay_listening(const struct relay *r);
+/* Answers the console clients held by hold_replies, with the current nickname. relay_set_nick does it too. */
+void relay_release_replies(struct relay *r);
 
 /*
  * Appends the source's bytes (any chunking; `HELO\0` fillers dropped) to the history and sends what is new to
@@ -122,17 +136,29 @@ void relay_destroy(struct relay *r);
 int relay_feed(struct relay *r, const uint8_t *data, size_t len);
 /* The source's stream restarts at an event boundary (a reconnect, a gap): a partial event is dropped. */
 void relay_source_restart(struct relay *r);
-/* The nickname later handshake replies carry (for example once a console source told its own). */
+/* The nickname later handshake replies carry (for example once a console source told its own); releases the
+ * replies held by hold_replies. */
 void relay_set_nick(struct relay *r, const char *nick);
 
 uint16_t relay_port(const struct relay *r);
-/* "HOST:PORT" it listens on. */
+/* "HOST:PORT" it listens on; "" while it does not listen. */
 const char *relay_address(const struct relay *r);
 size_t relay_client_count(const struct relay *r);
 /* The most that any client still has to receive (0: everyone has everything). */
 uint64_t relay_backlog_bytes(const struct relay *r);
 /* The end of the history: bytes of whole events appended so far. */
 uint64_t relay_write_cursor(const struct relay *r);
+
+struct relay_client_status {
+	uint64_t id;
+	char address[64];
+	enum relay_client_mode mode; /* RELAY_MODE_NONE: its mode is not decided yet */
+	bool waiting_for_name;       /* its handshake reply waits for the console's name (hold_replies) */
+	uint64_t behind_bytes;       /* what it still has to receive */
+	uint64_t sent_bytes;
+};
+/* The clients being served, in accept order (at most max). Returns how many were written. */
+size_t relay_clients(const struct relay *r, struct relay_client_status *out, size_t max);
 
 const char *relay_client_mode_name(enum relay_client_mode mode);
 /* The JSON form of a client event (docs/events.md), without a trailing newline. */

@@ -582,6 +582,338 @@ static void test_add_remove_cycles_from_another_thread(void **state)
 	engine_destroy(e);
 }
 
+/* ---- relay clients: a raw reader thread, and a console:// source on a loop thread of the test's ---- */
+
+struct raw_reader {
+	uint16_t port;
+	pthread_t thread;
+	struct bytes events; /* the event bytes it got, fillers left out */
+	size_t received;
+	bool connected;
+	pthread_mutex_t lock;
+};
+
+static int collect_event(void *ud, const struct slp_event *ev)
+{
+	struct bytes *out = ud;
+	if (!ev->reassembled)
+		assert_true(bytes_append(out, ev->data, ev->size));
+	return 0;
+}
+
+static void *raw_main(void *arg)
+{
+	struct raw_reader *r = arg;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(r->port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(fd);
+		return NULL;
+	}
+	struct slp_splitter sp;
+	slp_splitter_init(&sp);
+	pthread_mutex_lock(&r->lock);
+	r->connected = true;
+	pthread_mutex_unlock(&r->lock);
+	uint8_t buf[65536];
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		pthread_mutex_lock(&r->lock);
+		r->received += (size_t)n;
+		slp_splitter_feed(&sp, buf, (size_t)n, collect_event, &r->events);
+		pthread_mutex_unlock(&r->lock);
+	}
+	slp_splitter_free(&sp);
+	close(fd);
+	return NULL;
+}
+
+static void raw_start(struct raw_reader *r, uint16_t port)
+{
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->lock, NULL);
+	bytes_init(&r->events, 0);
+	r->port = port;
+	assert_int_equal(pthread_create(&r->thread, NULL, raw_main, r), 0);
+}
+
+static size_t raw_received(struct raw_reader *r)
+{
+	pthread_mutex_lock(&r->lock);
+	size_t n = r->events.len;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+struct console_reader {
+	struct net_loop *loop;
+	pthread_t thread;
+	struct source *src;
+	uint16_t port;
+	pthread_mutex_t lock;
+	struct bytes got;
+	int gaps;
+	char nick[64];
+};
+
+static void cr_data(void *ud, const uint8_t *bytes, size_t len)
+{
+	struct console_reader *c = ud;
+	pthread_mutex_lock(&c->lock);
+	bytes_append(&c->got, bytes, len);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void cr_state(void *ud, enum source_state state, const char *reason)
+{
+	struct console_reader *c = ud;
+	(void)reason;
+	if (state == SOURCE_CONNECTED) {
+		pthread_mutex_lock(&c->lock);
+		snprintf(c->nick, sizeof(c->nick), "%s", source_nick(c->src));
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+static void cr_gap(void *ud, uint64_t from, uint64_t to, const char *reason)
+{
+	struct console_reader *c = ud;
+	(void)from;
+	(void)to;
+	(void)reason;
+	pthread_mutex_lock(&c->lock);
+	c->gaps++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void cr_create(void *ud)
+{
+	struct console_reader *c = ud;
+	char url[64], err[256];
+	snprintf(url, sizeof(url), "console://127.0.0.1:%u", c->port);
+	struct source_options so = {0};
+	struct source_callbacks cb = {.data = cr_data, .state = cr_state, .gap = cr_gap, .ud = c};
+	c->src = source_create(c->loop, url, &so, &cb, err, sizeof(err));
+}
+
+static void *cr_main(void *arg)
+{
+	struct console_reader *c = arg;
+	net_loop_run(c->loop);
+	return NULL;
+}
+
+static void cr_start(struct console_reader *c, uint16_t port)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	bytes_init(&c->got, 0);
+	c->port = port;
+	c->loop = net_loop_create();
+	net_loop_post(c->loop, cr_create, c);
+	assert_int_equal(pthread_create(&c->thread, NULL, cr_main, c), 0);
+}
+
+static void cr_stop_on_loop(void *ud)
+{
+	struct console_reader *c = ud;
+	source_destroy(c->src);
+	net_loop_stop(c->loop);
+}
+
+static void cr_stop(struct console_reader *c)
+{
+	net_loop_post(c->loop, cr_stop_on_loop, c);
+	pthread_join(c->thread, NULL);
+	net_loop_destroy(c->loop);
+}
+
+static size_t cr_received(struct console_reader *c)
+{
+	pthread_mutex_lock(&c->lock);
+	size_t n = c->got.len;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+static uint16_t free_port(void)
+{
+	char err[128];
+	uint16_t port = 0;
+	int fd = net_tcp_listen("127.0.0.1", 0, 1, &port, err, sizeof(err));
+	assert_true(fd >= 0);
+	net_close(fd);
+	return port;
+}
+
+static bool port_accepts(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bool ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+static void wait_for(bool (*pred)(void *), void *arg, const char *what)
+{
+	for (int waited = 0; waited < WAIT_MS; waited += 5) {
+		if (pred(arg))
+			return;
+		sleep_ms(5);
+	}
+	fail_msg("waited %d ms for %s", WAIT_MS, what);
+}
+
+struct progress {
+	struct engine *e;
+	uint32_t id;
+	struct raw_reader *raw;
+	struct console_reader *con;
+	size_t at_least;
+};
+
+static bool readers_have(void *arg)
+{
+	struct progress *p = arg;
+	return (!p->raw || raw_received(p->raw) >= p->at_least) && (!p->con || cr_received(p->con) >= p->at_least);
+}
+
+static bool session_done_and_drained(void *arg)
+{
+	struct progress *p = arg;
+	static struct engine_session_status st;
+	return engine_status(p->e, p->id, &st) && st.source_ended && st.relay_backlog_bytes == 0 &&
+	       st.relay_clients > 0;
+}
+
+/* The relay switched off, on and moved mid-game from this thread while a raw and a console client read. */
+static void test_relay_moved_and_switched_mid_game_while_clients_read(void **state)
+{
+	(void)state;
+	struct bytes replay;
+	assert_true(tu_read_replay("v3.14.0.slp", &replay));
+	const uint8_t *events;
+	size_t events_len;
+	assert_true(tu_events(&replay, &events, &events_len));
+
+	struct engine *e = start_engine();
+	struct engine_session_options o;
+	engine_session_options_init(&o);
+	snprintf(o.url, sizeof(o.url), "%s/v3.14.0.slp", ANDROSS_REPLAY_DIR);
+	o.speed = 12; /* about 17 s for the game */
+	o.keep_history = true;
+	o.relay.enabled = true;
+	o.relay.port = free_port();
+	char err[256], bound[ENGINE_ADDRESS_MAX];
+	uint32_t id = engine_add(e, &o, err, sizeof(err));
+	assert_int_not_equal(id, 0);
+	uint16_t p1 = o.relay.port;
+
+	struct raw_reader raw;
+	struct console_reader con;
+	raw_start(&raw, p1);
+	cr_start(&con, p1);
+	struct progress pr = {.e = e, .id = id, .raw = &raw, .con = &con, .at_least = 100000};
+	wait_for(readers_have, &pr, "both clients reading");
+
+	/* moved: the clients being served stay, the old port closes, the new one accepts */
+	uint16_t p2 = free_port();
+	assert_int_equal(engine_set_relay(e, id, true, "127.0.0.1", p2, bound, sizeof(bound), err, sizeof(err)), 0);
+	char want[64];
+	snprintf(want, sizeof(want), "127.0.0.1:%u", p2);
+	assert_string_equal(bound, want);
+	assert_false(port_accepts(p1));
+	size_t raw_at_move = raw_received(&raw), con_at_move = cr_received(&con);
+	pr.at_least = (raw_at_move > con_at_move ? raw_at_move : con_at_move) + 200000;
+	wait_for(readers_have, &pr, "both clients reading on after the move");
+
+	/* a port in use is refused, and nothing changes */
+	uint16_t taken = 0;
+	int fd = net_tcp_listen("127.0.0.1", 0, 1, &taken, err, sizeof(err));
+	assert_int_equal(engine_set_relay(e, id, true, "127.0.0.1", taken, bound, sizeof(bound), err, sizeof(err)), -1);
+	assert_true(err[0] != 0);
+	net_close(fd);
+	assert_true(port_accepts(p2));
+
+	/* switched off: the port closes, the clients are closed, the source goes on */
+	assert_int_equal(engine_set_relay(e, id, false, NULL, 0, NULL, 0, err, sizeof(err)), 0);
+	pthread_join(raw.thread, NULL); /* the raw client saw the relay close */
+	assert_false(port_accepts(p2));
+	cr_stop(&con);
+	static struct engine_session_status st;
+	assert_true(engine_status(e, id, &st));
+	assert_false(st.relay_on);
+	assert_false(st.source_ended);
+	uint64_t bytes_when_off = st.bytes;
+
+	/* each client's bytes are the source's, from the game's start, with nothing lost or doubled */
+	assert_true(raw.events.len > raw_at_move);
+	assert_true(raw.events.len <= events_len);
+	assert_memory_equal(raw.events.data, events, raw.events.len);
+	assert_true(con.got.len > con_at_move);
+	assert_true(con.got.len <= events_len);
+	assert_memory_equal(con.got.data, events, con.got.len);
+	assert_string_equal(con.nick, RELAY_NICK_DEFAULT); /* a file has no console name: the relay's own */
+
+	/* on again, elsewhere: a new client gets the current game from its start (keep_history), then the rest */
+	uint16_t p3 = free_port();
+	assert_int_equal(engine_set_relay(e, id, true, "127.0.0.1", p3, bound, sizeof(bound), err, sizeof(err)), 0);
+	struct raw_reader late;
+	raw_start(&late, p3);
+	pr.raw = &late;
+	pr.con = NULL;
+	wait_for(session_done_and_drained, &pr, "the source's end, every byte sent");
+	assert_true(bytes_when_off < events_len);
+	engine_destroy(e);
+	pthread_join(late.thread, NULL);
+	assert_int_equal(late.events.len, events_len);
+	assert_memory_equal(late.events.data, events, events_len);
+
+	bytes_free(&raw.events);
+	bytes_free(&late.events);
+	bytes_free(&con.got);
+	bytes_free(&replay);
+}
+
+/* A console client that connects before the relay's console has said its name is told the name, not a default. */
+static void test_early_console_client_gets_the_console_name(void **state)
+{
+	(void)state;
+	uint16_t sim_port = free_port();
+	struct engine *e = start_engine();
+	struct engine_session_options o;
+	engine_session_options_init(&o);
+	snprintf(o.url, sizeof(o.url), "console://127.0.0.1:%u", sim_port);
+	o.relay.enabled = true;
+	o.relay.port = free_port();
+	char err[256];
+	uint32_t id = engine_add(e, &o, err, sizeof(err));
+	assert_int_not_equal(id, 0);
+	/* the client connects while nothing listens at the console's address */
+	struct console_reader con;
+	cr_start(&con, o.relay.port);
+	sleep_ms(500);
+	struct sim_thread sim;
+	sim_start_named(&sim, "v3.13.slp", 0, "Stage Left");
+	/* the simulator's port is a new one: point the session at it */
+	snprintf(o.url, sizeof(o.url), "console://127.0.0.1:%u", sim.port);
+	assert_int_equal(engine_update(e, id, &o, err, sizeof(err)), 0);
+	struct progress pr = {.e = e, .id = id, .con = &con, .at_least = 117226};
+	wait_for(readers_have, &pr, "the whole game at the console client");
+	pthread_mutex_lock(&con.lock);
+	assert_string_equal(con.nick, "Stage Left");
+	pthread_mutex_unlock(&con.lock);
+	cr_stop(&con);
+	engine_destroy(e);
+	sim_stop(&sim);
+	bytes_free(&con.got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +923,8 @@ int main(void)
 		cmocka_unit_test(test_removed_mid_game_leaves_a_finished_file),
 		cmocka_unit_test(test_destroy_during_reconnect_backoff_is_quick),
 		cmocka_unit_test(test_add_remove_cycles_from_another_thread),
+		cmocka_unit_test(test_relay_moved_and_switched_mid_game_while_clients_read),
+		cmocka_unit_test(test_early_console_client_gets_the_console_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
