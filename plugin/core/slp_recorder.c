@@ -16,6 +16,7 @@ struct slp_recorder {
 	struct slp_recorder_options opts;
 	struct slp_recorder_callbacks cb;
 	char out_dir[4096];
+	bool make_out_dir; /* set_out_dir's folder is made when its first file is */
 	char console_nick[64];
 	struct slp_splitter splitter;
 	struct slp_game game;
@@ -157,6 +158,8 @@ static void open_file(struct slp_recorder *r)
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	r->file_reported_finished = false;
+	if (r->make_out_dir && slp_file_make_dirs(r->out_dir) == 0)
+		r->make_out_dir = false; /* a failure shows as the file's own below */
 	if (slp_file_open(&r->file, r->out_dir, &now, r->console_nick) < 0) {
 		fail_file(r, false);
 		drop_head(r);
@@ -328,8 +331,7 @@ void slp_recorder_end(struct slp_recorder *r)
 void slp_recorder_set_out_dir(struct slp_recorder *r, const char *out_dir)
 {
 	snprintf(r->out_dir, sizeof(r->out_dir), "%s", out_dir ? out_dir : "");
-	if (r->out_dir[0] && slp_file_make_dirs(r->out_dir) < 0)
-		warn(r, "cannot create the folder %s: %s", r->out_dir, strerror(errno));
+	r->make_out_dir = r->out_dir[0] != 0;
 }
 
 void slp_recorder_set_console_nick(struct slp_recorder *r, const char *nick)

@@ -53,8 +53,8 @@ int slp_recorder_feed(struct slp_recorder *r, const uint8_t *data, size_t len);
 void slp_recorder_restart_at_boundary(struct slp_recorder *r);
 /* The source ended (or is being replaced): finishes the current game and file. */
 void slp_recorder_end(struct slp_recorder *r);
-/* The folder of the next game's file (the current file stays where it is), created if missing; NULL or "": write
- * no more files. */
+/* The folder of the next game's file (the current file stays where it is), made with that file if missing; NULL
+ * or "": write no more files. */
 void slp_recorder_set_out_dir(struct slp_recorder *r, const char *out_dir);
 /* The console's name for the metadata of the current (if not yet finished) and later files; "" keeps "unknown". */
 void slp_recorder_set_console_nick(struct slp_recorder *r, const char *nick);

@@ -68,7 +68,8 @@ uint16_t lu_read_listen_port(struct child *c, int timeout_ms)
 	}
 	line[n] = 0;
 	const char *colon = strrchr(line, ':');
-	if (strncmp(line, "listening on ", 13) || !colon)
+	/* the simulators print `listening on`, the relay `relay listening on` */
+	if ((strncmp(line, "listening on ", 13) && strncmp(line, "relay listening on ", 19)) || !colon)
 		return 0;
 	return (uint16_t)atoi(colon + 1);
 }

@@ -18,7 +18,7 @@ struct child {
 
 /* Starts argv[0] (a path) with stdout piped (when pipe_out) and stderr to stderr_path (NULL: inherited). */
 bool lu_spawn(struct child *c, char *const argv[], bool pipe_out, const char *stderr_path);
-/* Reads `listening on HOST:PORT` from the child's stdout. Returns the port, or 0 after timeout_ms. */
+/* Reads `listening on HOST:PORT` (or `relay listening on HOST:PORT`) from the child's stdout. Returns the port, or 0 after timeout_ms. */
 uint16_t lu_read_listen_port(struct child *c, int timeout_ms);
 /* Waits for the child; kills it (SIGKILL) after timeout_ms. Returns its exit code, or -1 when killed/signalled. */
 int lu_wait(struct child *c, int timeout_ms);
