@@ -31,7 +31,35 @@ struct inspection {
 	uint64_t events;
 	uint64_t truncated_bytes;
 	uint64_t event_bytes_offset; /* file offset of the events */
+	/* the game's game_start and game_end events in their JSON form, as `record --events` prints them */
+	struct bytes start_json;
+	struct bytes end_json;
 };
+
+/*
+ * --json nests the game's own events rather than describing the game a second way: what the game emitted, when it
+ * emitted it (a game_end is not changed by anything after the Game End).
+ */
+static void on_game_event(void *ud, const struct slp_game_event *ev)
+{
+	struct inspection *in = ud;
+	struct bytes *keep;
+	if (ev->type == SLP_GAME_EVENT_GAME_START) {
+		keep = &in->start_json;
+		bytes_clear(&in->end_json); /* a later game in the file: the earlier one's end is not this game's */
+	} else if (ev->type == SLP_GAME_EVENT_GAME_END) {
+		keep = &in->end_json;
+	} else {
+		return;
+	}
+	bytes_clear(keep);
+	if (!slp_game_event_to_json(ev, keep)) {
+		bytes_clear(keep);
+		if (!in->error[0])
+			snprintf(in->error, sizeof(in->error), "out of memory for the %s event",
+				 slp_game_event_name(ev->type));
+	}
+}
 
 static int on_event(void *ud, const struct slp_event *ev)
 {
@@ -92,7 +120,7 @@ static void follow_the_events(struct inspection *in)
 static void inspect_file(struct inspection *in)
 {
 	char err[512];
-	slp_game_init(&in->game, NULL, NULL);
+	slp_game_init(&in->game, on_game_event, in);
 	if (slp_read_whole_file(in->path, INSPECT_MAX_FILE_BYTES, &in->file, err, sizeof(err)) < 0) {
 		snprintf(in->error, sizeof(in->error), "%s", err);
 		return;
@@ -126,6 +154,16 @@ static void inspect_file(struct inspection *in)
 	slp_game_finish(&in->game);
 }
 
+/* A captured event, or null when the game has none (no Game Start, or an earlier game's). */
+static void json_event(struct json_writer *jw, const char *key, const struct slp_game *g, const struct bytes *json)
+{
+	jw_key_n(jw, key, strlen(key));
+	if (g->started && json->len)
+		jw_raw_n(jw, (const char *)json->data, json->len);
+	else
+		jw_raw(jw, "null");
+}
+
 static void json_inspection(struct json_writer *jw, const struct inspection *in)
 {
 	const struct slp_game *g = &in->game;
@@ -144,39 +182,7 @@ static void json_inspection(struct json_writer *jw, const struct inspection *in)
 	jw_bool(jw, "inProgress", in->container.in_progress);
 	jw_bool(jw, "hasMetadata", in->container.has_metadata);
 	jw_object_end(jw);
-	if (g->started) {
-		char version[32];
-		slp_game_version_string(g, version, sizeof(version));
-		jw_string(jw, "slpVersion", version);
-		jw_int(jw, "stageId", g->stage_id);
-		jw_bool(jw, "isTeams", g->is_teams);
-		jw_int(jw, "startingTimerSeconds", g->timer_seconds);
-	} else {
-		jw_null(jw, "slpVersion");
-		jw_null(jw, "stageId");
-		jw_null(jw, "isTeams");
-		jw_null(jw, "startingTimerSeconds");
-	}
-	jw_array_begin(jw, "players");
-	for (int i = 0; i < SLP_MAX_PLAYERS && g->started; i++) {
-		const struct slp_player_info *p = &g->players[i];
-		if (!p->present)
-			continue;
-		jw_object_begin(jw, NULL);
-		jw_int(jw, "playerIndex", i);
-		jw_int(jw, "port", i + 1);
-		jw_int(jw, "characterId", p->character_id);
-		jw_int(jw, "gameStartCharacterId", p->game_start_character_id);
-		jw_int(jw, "type", p->type);
-		jw_int(jw, "startStocks", p->start_stocks);
-		jw_int(jw, "costume", p->costume);
-		jw_int(jw, "teamId", p->team_id);
-		jw_string(jw, "nametag", p->nametag);
-		jw_string(jw, "displayName", p->display_name);
-		jw_string(jw, "connectCode", p->connect_code);
-		jw_object_end(jw);
-	}
-	jw_array_end(jw);
+	json_event(jw, "gameStart", g, &in->start_json);
 	jw_object_begin(jw, "frames");
 	if (g->has_frames) {
 		jw_int(jw, "first", g->first_frame);
@@ -187,51 +193,9 @@ static void json_inspection(struct json_writer *jw, const struct inspection *in)
 	}
 	jw_int(jw, "openings", g->frame_openings);
 	jw_object_end(jw);
-	if (g->end.present) {
-		jw_object_begin(jw, "gameEnd");
-		jw_int(jw, "gameEndMethod", g->end.method);
-		if (g->end.has_lras)
-			jw_int(jw, "lrasInitiatorIndex", g->end.lras_initiator);
-		else
-			jw_null(jw, "lrasInitiatorIndex");
-		if (g->end.has_placements) {
-			jw_array_begin(jw, "placements");
-			for (int i = 0; i < SLP_MAX_PLAYERS; i++) {
-				jw_object_begin(jw, NULL);
-				jw_int(jw, "playerIndex", i);
-				jw_int(jw, "position", g->end.placements[i]);
-				jw_object_end(jw);
-			}
-			jw_array_end(jw);
-		} else {
-			jw_null(jw, "placements");
-		}
-		jw_object_end(jw);
-	} else {
-		jw_null(jw, "gameEnd");
-	}
+	slp_game_json_players(jw, "finalPlayers", g, SLP_GAME_JSON_LAST_FRAME | SLP_GAME_JSON_CHARACTER);
+	json_event(jw, "gameEnd", g, &in->end_json);
 	jw_int(jw, "gameEndEventCount", g->game_end_events);
-	jw_object_begin(jw, "finalPlayerState");
-	for (int i = 0; i < SLP_MAX_PLAYERS && g->started; i++) {
-		const struct slp_player_state *s = &g->state[i];
-		if (!g->players[i].present || !s->has_frame)
-			continue;
-		char key[4];
-		snprintf(key, sizeof(key), "%d", i);
-		jw_object_begin(jw, key);
-		jw_int(jw, "frame", s->frame);
-		jw_int(jw, "stocksRemaining", s->stocks_remaining);
-		jw_double(jw, "percent", s->percent, 4);
-		jw_int(jw, "internalCharacterId", s->internal_character_id);
-		jw_object_end(jw);
-	}
-	jw_object_end(jw);
-	int winners[SLP_MAX_PLAYERS];
-	int n = slp_game_winners(g, winners);
-	jw_array_begin(jw, "winners");
-	for (int i = 0; i < n; i++)
-		jw_int(jw, NULL, winners[i]);
-	jw_array_end(jw);
 	jw_object_begin(jw, "stream");
 	jw_int(jw, "events", (int64_t)in->events);
 	jw_int(jw, "truncatedBytes", (int64_t)in->truncated_bytes);
@@ -332,6 +296,8 @@ int cmd_inspect(int argc, char **argv)
 		struct inspection in;
 		memset(&in, 0, sizeof(in));
 		in.path = argv[i];
+		bytes_init(&in.start_json, 0);
+		bytes_init(&in.end_json, 0);
 		inspect_file(&in);
 		if (!in.readable)
 			status = 1;
@@ -348,6 +314,8 @@ int cmd_inspect(int argc, char **argv)
 			text_inspection(&in);
 		}
 		bytes_free(&in.file);
+		bytes_free(&in.start_json);
+		bytes_free(&in.end_json);
 	}
 	return status;
 }

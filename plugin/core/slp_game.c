@@ -459,22 +459,34 @@ const char *slp_game_event_name(enum slp_game_event_type type)
 	}
 }
 
+/*
+ * The JSON forms of docs/events.md. Each kind of object has one writer here, and everything that prints a game's
+ * start, its players' state or its end goes through it: the events (`record --events`, the engine, the OBS
+ * module) and `inspect --json`, so the forms cannot drift apart.
+ */
+
 static void json_player_ids(struct json_writer *jw, int i)
 {
 	jw_int(jw, "playerIndex", i);
 	jw_int(jw, "port", i + 1);
 }
 
-static void json_player_states(struct json_writer *jw, const struct slp_game *g, bool with_character)
+void slp_game_json_players(struct json_writer *jw, const char *key, const struct slp_game *g, unsigned fields)
 {
-	jw_array_begin(jw, "players");
-	for (int i = 0; i < SLP_MAX_PLAYERS; i++) {
+	jw_array_begin(jw, key);
+	for (int i = 0; i < SLP_MAX_PLAYERS && g->started; i++) {
 		if (!g->players[i].present)
 			continue;
 		const struct slp_player_state *s = &g->state[i];
 		jw_object_begin(jw, NULL);
 		json_player_ids(jw, i);
-		if (with_character) {
+		if (fields & SLP_GAME_JSON_LAST_FRAME) {
+			if (s->has_frame)
+				jw_int(jw, "frame", s->frame);
+			else
+				jw_null(jw, "frame");
+		}
+		if (fields & SLP_GAME_JSON_CHARACTER) {
 			if (s->has_frame)
 				jw_int(jw, "internalCharacterId", s->internal_character_id);
 			else
@@ -487,6 +499,7 @@ static void json_player_states(struct json_writer *jw, const struct slp_game *g,
 	jw_array_end(jw);
 }
 
+/* The settings and the players as Game Start set them (the Zelda/Sheik fix applied). */
 static void json_game_start(struct json_writer *jw, const struct slp_game *g)
 {
 	char version[32];
@@ -523,6 +536,7 @@ static void json_game_start(struct json_writer *jw, const struct slp_game *g)
 	jw_array_end(jw);
 }
 
+/* How the game ended, its winners, and each player's final stocks and percent. */
 static void json_game_end(struct json_writer *jw, const struct slp_game *g)
 {
 	const struct slp_game_end_info *e = &g->end;
@@ -557,40 +571,45 @@ static void json_game_end(struct json_writer *jw, const struct slp_game *g)
 	for (int i = 0; i < n; i++)
 		jw_int(jw, NULL, winners[i]);
 	jw_array_end(jw);
-	json_player_states(jw, g, false);
+	slp_game_json_players(jw, "players", g, 0);
+}
+
+static void json_event(struct json_writer *jw, const struct slp_game_event *ev)
+{
+	const struct slp_game *g = ev->game;
+	jw_object_begin(jw, NULL);
+	jw_string(jw, "type", slp_game_event_name(ev->type));
+	switch (ev->type) {
+	case SLP_GAME_EVENT_GAME_START:
+		json_game_start(jw, g);
+		break;
+	case SLP_GAME_EVENT_FRAME:
+		jw_int(jw, "frame", ev->frame);
+		if (g->has_finalized_frame)
+			jw_int(jw, "finalizedFrame", g->finalized_frame);
+		else
+			jw_null(jw, "finalizedFrame");
+		slp_game_json_players(jw, "players", g, SLP_GAME_JSON_CHARACTER);
+		break;
+	case SLP_GAME_EVENT_STOCK_LOST:
+		jw_int(jw, "frame", ev->frame);
+		json_player_ids(jw, ev->player_index);
+		jw_int(jw, "stocksRemaining", ev->stocks_remaining);
+		jw_double(jw, "percent", ev->percent, 4);
+		break;
+	case SLP_GAME_EVENT_GAME_END:
+		json_game_end(jw, g);
+		break;
+	default:
+		break;
+	}
+	jw_object_end(jw);
 }
 
 bool slp_game_event_to_json(const struct slp_game_event *ev, struct bytes *out)
 {
 	struct json_writer jw;
 	jw_init(&jw, out);
-	const struct slp_game *g = ev->game;
-	jw_object_begin(&jw, NULL);
-	jw_string(&jw, "type", slp_game_event_name(ev->type));
-	switch (ev->type) {
-	case SLP_GAME_EVENT_GAME_START:
-		json_game_start(&jw, g);
-		break;
-	case SLP_GAME_EVENT_FRAME:
-		jw_int(&jw, "frame", ev->frame);
-		if (g->has_finalized_frame)
-			jw_int(&jw, "finalizedFrame", g->finalized_frame);
-		else
-			jw_null(&jw, "finalizedFrame");
-		json_player_states(&jw, g, true);
-		break;
-	case SLP_GAME_EVENT_STOCK_LOST:
-		jw_int(&jw, "frame", ev->frame);
-		json_player_ids(&jw, ev->player_index);
-		jw_int(&jw, "stocksRemaining", ev->stocks_remaining);
-		jw_double(&jw, "percent", ev->percent, 4);
-		break;
-	case SLP_GAME_EVENT_GAME_END:
-		json_game_end(&jw, g);
-		break;
-	default:
-		break;
-	}
-	jw_object_end(&jw);
+	json_event(&jw, ev);
 	return jw.ok;
 }

@@ -130,6 +130,24 @@ void slp_game_finish(struct slp_game *g);
 int slp_game_winners(const struct slp_game *g, int out[SLP_MAX_PLAYERS]);
 bool slp_game_version_at_least(const struct slp_game *g, int major, int minor, int build);
 void slp_game_version_string(const struct slp_game *g, char *out, size_t out_size);
-/* The one JSON form of a game event (no trailing newline). Returns false when out of memory. */
+/*
+ * The one JSON form of a game event (docs/events.md; no trailing newline). Returns false when out of memory.
+ * `andross inspect --json` nests the game_start and game_end objects it makes, so a replay's inspection and its
+ * events say the same in the same bytes.
+ */
 bool slp_game_event_to_json(const struct slp_game_event *ev, struct bytes *out);
+
+struct json_writer;
+
+/* What slp_game_json_players writes for each player besides playerIndex, port, stocksRemaining and percent. */
+enum slp_game_json_player_fields {
+	SLP_GAME_JSON_CHARACTER = 1u << 0,  /* internalCharacterId, null before the player's first frame */
+	SLP_GAME_JSON_LAST_FRAME = 1u << 1, /* frame: the last frame with the player's data, null before the first */
+};
+/*
+ * The players' state now, as the array `key` (NULL: an array element or the top level) of one object per player in
+ * the game: the `players` of the frame (SLP_GAME_JSON_CHARACTER) and game_end (0) events, and inspect's
+ * `finalPlayers` (both fields). The one writer of a player's state.
+ */
+void slp_game_json_players(struct json_writer *jw, const char *key, const struct slp_game *g, unsigned fields);
 const char *slp_game_event_name(enum slp_game_event_type type);

@@ -60,3 +60,25 @@ export function compareWithExpected(m, where, exp, got, { winners = true, contai
   if (winners) m.check(where, 'winners (vs winnersExpected)', exp.winnersExpected, got.winners);
   if (container) m.check(where, 'container.inProgress', exp.container.inProgress, got.container?.inProgress);
 }
+
+// `andross inspect --json` in the shape of an expected.json entry, for compareWithExpected. inspect nests the game's
+// own game_start and game_end events (docs/events.md) as gameStart and gameEnd; a game_end without a Game End
+// (`complete: false`) is expected.json's null. finalPlayers lists every player, with `frame: null` before its
+// first frame; expected.json's finalPlayerState keys only players with a frame.
+export function inspectAsSummary(got) {
+  const start = got.gameStart ?? null;
+  const end = got.gameEnd ?? null;
+  const finalPlayers = Array.isArray(got.finalPlayers) ? got.finalPlayers : [];
+  return {
+    slpVersion: start ? start.slpVersion : null,
+    stageId: start ? start.stageId : null,
+    players: start ? start.players : [],
+    frames: got.frames,
+    gameEnd: end && end.complete ? end : null,
+    finalPlayerState: Object.fromEntries(
+      finalPlayers.filter((p) => p && p.frame !== null).map((p) => [String(p.playerIndex), p]),
+    ),
+    winners: end ? end.winners : null,
+    container: got.container,
+  };
+}
