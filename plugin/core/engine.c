@@ -16,8 +16,10 @@
 #include "json_writer.h"
 #include "net/loop.h"
 #include "slp_file.h"
+#include "sim_console.h"
 #include "slp_recorder_thread.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -31,6 +33,7 @@ struct session {
 	uint32_t id;
 	struct engine_session_options o; /* loop thread */
 	struct source *src;
+	struct sim_console *demo; /* demo://: the simulated Wii the source reads */
 	struct relay *relay;
 	struct slp_recorder_thread *rec;
 	struct game_mailbox *mailbox;
@@ -359,6 +362,61 @@ static struct relay *make_relay(struct session *s, const struct engine_relay_set
 	return relay_create(s->e->loop, &ro, &rcb, err, err_size);
 }
 
+static bool is_demo(const char *url)
+{
+	return !strncmp(url, "demo://", 7);
+}
+
+static int demo_name_order(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_replay_name(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return n > 4 && !strcmp(d->d_name + n - 4, ".slp");
+}
+
+/* The simulated Wii of demo://, on the loop, playing every replay of the engine's demo folder. */
+static struct sim_console *make_demo(struct session *s, char *err, size_t err_size)
+{
+	const char *dir = s->e->o.demo_dir;
+	struct dirent **names = NULL;
+	int n = dir[0] ? scandir(dir, &names, is_replay_name, demo_name_order) : -1;
+	if (n <= 0) {
+		snprintf(err, err_size, "demo://: no replays to play in '%s'", dir);
+		free(names);
+		return NULL;
+	}
+	struct sim_replay *replays = calloc((size_t)n, sizeof(*replays));
+	char(*paths)[ENGINE_PATH_MAX + 256] = calloc((size_t)n, sizeof(*paths));
+	struct sim_console *sim = NULL;
+	if (replays && paths) {
+		for (int i = 0; i < n; i++) {
+			snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, names[i]->d_name);
+			replays[i].path = paths[i];
+		}
+		struct sim_console_options so;
+		sim_console_options_init(&so);
+		so.replays = replays;
+		so.n_replays = (size_t)n;
+		so.loop = true;
+		so.nick = "andross demo";
+		so.broadcast_host = NULL; /* not a console on the network: nothing to discover */
+		so.seed = s->e->o.seed;
+		sim = sim_console_create(s->e->loop, &so, NULL, err, err_size);
+	} else {
+		snprintf(err, err_size, "out of memory");
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(replays);
+	free(paths);
+	return sim;
+}
+
 static struct source *make_source(struct session *s, const struct engine_session_options *o, char *err, size_t err_size)
 {
 	struct source_options so = {.speed = o->speed, .nick = o->nick[0] ? o->nick : NULL};
@@ -367,7 +425,13 @@ static struct source *make_source(struct session *s, const struct engine_session
 				       .gap = on_source_gap,
 				       .ended = on_source_ended,
 				       .ud = s};
-	return source_create(s->e->loop, o->url, &so, &scb, err, err_size);
+	if (!is_demo(o->url))
+		return source_create(s->e->loop, o->url, &so, &scb, err, err_size);
+	if (!s->demo && !(s->demo = make_demo(s, err, err_size)))
+		return NULL;
+	char url[64];
+	snprintf(url, sizeof(url), "console://127.0.0.1:%u", sim_console_port(s->demo));
+	return source_create(s->e->loop, url, &so, &scb, err, err_size);
 }
 
 /* The status fields that follow the relay (loop thread). */
@@ -463,6 +527,8 @@ static void session_destroy_now(struct session *s)
 {
 	source_destroy(s->src);
 	s->src = NULL;
+	sim_console_destroy(s->demo);
+	s->demo = NULL;
 	relay_destroy(s->relay);
 	s->relay = NULL;
 }
@@ -738,6 +804,10 @@ static void do_update(struct engine *e, void *arg)
 	}
 	if (new_source) {
 		source_destroy(s->src);
+		if (!is_demo(o->url)) {
+			sim_console_destroy(s->demo);
+			s->demo = NULL;
+		}
 		/* the old source's stream is over: its game is finished, and the new one starts at a boundary */
 		slp_recorder_thread_end(s->rec);
 		if (s->relay)

@@ -92,6 +92,9 @@ struct engine_options {
 	bool exit_when_done;
 	size_t mailbox_capacity; /* notes per session; 0: GAME_MAILBOX_DEFAULT_CAPACITY */
 	uint64_t seed;           /* relay token seed; 0: from the clock */
+	/* demo://: a simulated Wii on the engine's loop plays every .slp in this folder, in name order, in real time,
+	 * again and again, with a menu pause between games; the session reads it as console://. "": no demo. */
+	char demo_dir[ENGINE_PATH_MAX];
 };
 
 struct engine;
