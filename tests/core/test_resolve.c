@@ -501,7 +501,7 @@ static void test_console_source_by_name(void **state)
 	assert_non_null(loop);
 	char err[256], url[128];
 	/* a name that cannot be resolved: a failed attempt, with the reason, then the usual backoff */
-	struct source_seen bad = {{0}};
+	struct source_seen bad = {0};
 	struct source_callbacks cb = {.state = on_source_state, .ud = &bad};
 	struct source *src = source_create(loop, "console://bad!name.invalid?retry_ms=50", NULL, &cb, err, sizeof(err));
 	assert_non_null(src);
@@ -519,7 +519,7 @@ static void test_console_source_by_name(void **state)
 	socklen_t sl = sizeof(sin);
 	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
 	uint16_t port = ntohs(sin.sin_port);
-	struct source_seen ok = {{0}};
+	struct source_seen ok = {0};
 	cb.ud = &ok;
 	snprintf(url, sizeof(url), "console://wii.lo.test:%u", port);
 	src = source_create(loop, url, NULL, &cb, err, sizeof(err));
@@ -539,7 +539,7 @@ static void test_console_source_by_name(void **state)
 
 	/* destroyed while its lookup hangs: the answer is dropped */
 	fake_reset(300);
-	struct source_seen slow = {{0}};
+	struct source_seen slow = {0};
 	cb.ud = &slow;
 	struct source *src2 = source_create(loop, "console://gone.slow.test", NULL, &cb, err, sizeof(err));
 	assert_non_null(src2);
@@ -579,7 +579,7 @@ static void test_dolphin_source_by_name(void **state)
 	assert_non_null(sim);
 
 	/* a name: resolved off the loop, then dialled */
-	struct source_seen ok = {{0}};
+	struct source_seen ok = {0};
 	struct source_callbacks cb = {.state = on_source_state, .ud = &ok};
 	snprintf(url, sizeof(url), "dolphin://dolphin.lo.test:%u", sim_dolphin_port(sim));
 	struct source *src = source_create(loop, url, NULL, &cb, err, sizeof(err));
@@ -589,7 +589,7 @@ static void test_dolphin_source_by_name(void **state)
 	source_destroy(src);
 
 	/* IPv6 only: ENet 1.3 cannot reach it, and the reason says so */
-	struct source_seen v6 = {{0}};
+	struct source_seen v6 = {0};
 	cb.ud = &v6;
 	snprintf(url, sizeof(url), "dolphin://v6only.test:%u", sim_dolphin_port(sim));
 	src = source_create(loop, url, NULL, &cb, err, sizeof(err));
