@@ -19,6 +19,7 @@
 #include "sim_console.h"
 #include "slp_recorder_thread.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -677,9 +678,21 @@ static bool same_relay_options(const struct relay_options *a, const struct relay
 }
 
 /* Switches s's relay to rs (on, off, moved). On error nothing changed. */
+/* A relay listens on an address, never a name: a name's lookup would block the loop thread. */
+static bool numeric_host(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	return !*host || inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
 static int apply_relay(struct session *s, const struct engine_relay_settings *rs, char *err, size_t err_size)
 {
 	bool keep = s->o.keep_history;
+	if (rs->enabled && !numeric_host(rs->host)) {
+		snprintf(err, err_size, "the relay listens on an IP address (such as 127.0.0.1 or 0.0.0.0), not '%s'",
+			 rs->host);
+		return -1;
+	}
 	if (!rs->enabled) {
 		if (s->relay && relay_listening(s->relay))
 			logf_session(s, ENGINE_LOG_DEBUG, "relay on %s switched off", relay_address(s->relay));

@@ -9,6 +9,7 @@
  * - "andross: loop": every source, relay and timer (plus the relay's fan-out helper). Never touches the disk.
  * - "andross: rec N": one per session: splitter -> game state -> .slp writer -> mailbox.
  * - "andross: reaper": finishes the recorders of removed sessions, so the loop never waits on the disk.
+ * - "andross: dns": host-name lookups of sources (net/resolve.h), so a hanging lookup stalls nothing else.
  * Every public function below is safe from any thread unless it says otherwise, and none waits on the network:
  * changes are posted to the loop thread (net_loop_post), and the few calls that return the loop's answer (an
  * address bound, an error) wait only for the loop to run them, which never blocks.
