@@ -14,6 +14,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct slp_file_writer {
 	int fd;
 	char path[4096];
@@ -128,3 +132,7 @@ void slp_file_safe_name(char *dst, size_t dst_size, const char *name, const char
 /* Reads a whole regular file into memory (at most max_bytes); anything else (a FIFO, a device) is an error at
  * once, never a blocking open. Returns 0, or -1 with err naming the path. */
 int slp_read_whole_file(const char *path, size_t max_bytes, struct bytes *out, char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif

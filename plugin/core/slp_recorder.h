@@ -16,6 +16,10 @@
 
 #include <stdbool.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct slp_recorder;
 
 struct slp_recorder_callbacks {
@@ -62,3 +66,7 @@ const struct slp_game *slp_recorder_game(const struct slp_recorder *r);
 /* Games whose file was finished, and games whose file could not be written whole (see file_failed). */
 uint64_t slp_recorder_games_written(const struct slp_recorder *r);
 uint64_t slp_recorder_games_failed(const struct slp_recorder *r);
+
+#ifdef __cplusplus
+}
+#endif

@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SLP_RECORDER_QUEUE_DEFAULT_BYTES (256u * 1024u * 1024u)
 
 struct slp_recorder_thread;
@@ -38,3 +42,7 @@ void slp_recorder_thread_end(struct slp_recorder_thread *t);
 size_t slp_recorder_thread_queued_bytes(struct slp_recorder_thread *t);
 /* Handles everything queued, ends the source, joins the thread and frees it. */
 void slp_recorder_thread_destroy(struct slp_recorder_thread *t);
+
+#ifdef __cplusplus
+}
+#endif

@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define NET_READ 1u
 #define NET_WRITE 2u
 #define NET_ERROR 4u /* reported, never requested: hang-up or socket error */
@@ -59,3 +63,7 @@ void net_thread_name(const char *name);
 /* Monotonic milliseconds and microseconds. */
 uint64_t net_now_ms(void);
 uint64_t net_now_us(void);
+
+#ifdef __cplusplus
+}
+#endif

@@ -8,6 +8,10 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define NET_ADDR_MAX 64
 
 /* "HOST:PORT", "HOST" (with default_port) or "[v6]:PORT" into host and port. Returns 0 or -1. */
@@ -46,3 +50,7 @@ ssize_t net_udp_recv(int fd, void *buf, size_t len, char *from_ip, size_t from_i
 ssize_t net_udp_send_to(int fd, const char *host, uint16_t port, const void *buf, size_t len);
 /* Sets SO_SNDBUF (a console-sized send buffer keeps a simulator's cursor close to what the client got). */
 int net_set_send_buffer(int fd, int bytes);
+
+#ifdef __cplusplus
+}
+#endif
