@@ -584,6 +584,8 @@ static void do_add(struct engine *e, void *arg)
 	}
 	if (ro.out_dir == dir)
 		slp_recorder_thread_set_out_dir(s->rec, dir); /* made on the recorder thread, before the first game */
+	if (s->o.file_name[0])
+		slp_recorder_thread_set_file_name(s->rec, s->o.file_name);
 	if ((s->o.relay.enabled || s->o.keep_history) &&
 	    !(s->relay = make_relay(s, &s->o.relay, a->err, a->err_size))) {
 		session_free(s);
@@ -805,6 +807,8 @@ static void do_update(struct engine *e, void *arg)
 		source_destroy(src);
 		return;
 	}
+	if (strcmp(o->file_name, s->o.file_name))
+		slp_recorder_thread_set_file_name(s->rec, o->file_name);
 	if (strcmp(o->out_dir, s->o.out_dir) || o->console_subfolder != s->o.console_subfolder) {
 		char dir[ENGINE_PATH_MAX + ENGINE_NICK_MAX + 2];
 		snprintf(dir, sizeof(dir), "%s", o->out_dir);

@@ -53,6 +53,7 @@ struct engine_session_options {
 	double speed;                  /* file sources: 0 as fast as possible, 1 real time, N times faster */
 	char nick[ENGINE_NICK_MAX];    /* the console's name for replays and relay clients; "" : the source's own */
 	char out_dir[ENGINE_PATH_MAX]; /* where each game's .slp goes; "" : no files */
+	char file_name[256];           /* the games' files are file_name.slp, file_name_2.slp, ...; "": Game_<time> */
 	uint64_t max_games;            /* the recorder takes no game after this many; 0: no limit */
 	bool frame_events;             /* frame events reach the `event` callback (the mailbox always has the state) */
 	bool keep_history;             /* keep a relay history while the relay is off, so switching it on serves the

@@ -602,6 +602,7 @@ static void test_demo_plays_the_demo_folder_in_real_time(void **state)
 	engine_session_options_init(&o);
 	snprintf(o.url, sizeof(o.url), "demo://");
 	snprintf(o.out_dir, sizeof(o.out_dir), "%s", out);
+	snprintf(o.file_name, sizeof(o.file_name), "2026-11-28 10-00-00 - Demo"); /* named after a video */
 	uint32_t id = engine_add(e, &o, err, sizeof(err));
 	assert_int_not_equal(id, 0);
 	uint64_t t0 = net_now_ms();
@@ -617,6 +618,9 @@ static void test_demo_plays_the_demo_folder_in_real_time(void **state)
 	fprintf(stderr, "the demo's first game took %llu ms\n", (unsigned long long)took);
 	assert_true(took >= 2000);
 	assert_file_is_replay(st.last_file, "v3.13.slp");
+	char want[1024];
+	snprintf(want, sizeof(want), "%s/2026-11-28 10-00-00 - Demo.slp", out);
+	assert_string_equal(st.last_file, want);
 	engine_destroy(e);
 
 	/* no demo folder: a clear error */
