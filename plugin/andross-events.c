@@ -463,10 +463,11 @@ void andross_vendor_register(void)
 	calldata_free(&cd);
 	if (!websocket_ph)
 		return;
-	calldata_set_string(&cd, "name", "andross");
-	proc_handler_call(websocket_ph, "vendor_register", &cd);
-	void *vendor = calldata_ptr(&cd, "vendor");
-	calldata_free(&cd);
+	calldata_t reg = {0}; /* calldata_free leaves the struct pointing at freed memory: a fresh one */
+	calldata_set_string(&reg, "name", "andross");
+	proc_handler_call(websocket_ph, "vendor_register", &reg);
+	void *vendor = calldata_ptr(&reg, "vendor");
+	calldata_free(&reg);
 	if (!vendor) {
 		blog(LOG_WARNING, "[andross] obs-websocket did not take the vendor \"andross\"");
 		return;

@@ -723,6 +723,9 @@ static int apply_relay(struct session *s, const struct engine_relay_settings *rs
 		/* moved, or switched on again: the clients being served and the history stay */
 		if (relay_listen(s->relay, rs->host, rs->port, err, err_size) < 0)
 			return -1;
+	} else {
+		s->o.relay = *rs;
+		return 0; /* already so */
 	}
 	s->o.relay = *rs;
 	logf_session(s, ENGINE_LOG_DEBUG, "relay listening on %s", relay_address(s->relay));
@@ -845,7 +848,8 @@ static void do_update(struct engine *e, void *arg)
 	s->o.relay = rs;            /* as apply_relay left it */
 	s->o.max_games = max_games; /* the recorder keeps the limit it was made with */
 	status_relay(s);
-	logf_session(s, ENGINE_LOG_DEBUG, "updated%s", new_source ? ": new source" : "");
+	if (new_source)
+		logf_session(s, ENGINE_LOG_DEBUG, "now reading %s", o->url);
 	c->rc = 0;
 }
 
