@@ -607,8 +607,9 @@ static void do_add(struct engine *e, void *arg)
 	}
 	e->next_id++;
 	a->id = s->id;
-	logf_session(s, ENGINE_LOG_DEBUG, "added %s%s%s", s->o.url, s->relay ? ", relay on " : "",
-		     s->relay ? relay_address(s->relay) : "");
+	bool listening = s->relay && relay_listening(s->relay);
+	logf_session(s, ENGINE_LOG_DEBUG, "added %s%s%s", s->o.url, listening ? ", relay on " : "",
+		     listening ? relay_address(s->relay) : "");
 }
 
 uint32_t engine_add(struct engine *e, const struct engine_session_options *o, char *err, size_t err_size)
