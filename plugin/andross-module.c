@@ -1,9 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * andross OBS module entry points: the thin layer libobs loads. It registers nothing yet; sources, the relay and
- * the dock hang off obs_module_load() as they arrive. The Slippi engine itself lives in plugin/core/.
+ * andross OBS module entry points and its connections: the engine's lifetime, the saved connections
+ * (connections.json in the module's config folder), and the operations the dock and obs-websocket share.
  */
-#include <obs-module.h>
+#include "andross-obs.h"
+
+#include "net/sock.h"
+#include "slp_file.h"
+
+#include <obs-frontend-api.h>
+#include <util/dstr.h>
+#include <util/platform.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #ifndef ANDROSS_VERSION
 #error "ANDROSS_VERSION must come from the build (plugin/CMakeLists.txt passes the CMake project version)"
@@ -11,6 +23,8 @@
 
 OBS_DECLARE_MODULE()
 OBS_MODULE_USE_DEFAULT_LOCALE("andross", "en-US")
+
+struct andross_obs *andross;
 
 MODULE_EXPORT const char *obs_module_name(void)
 {
@@ -22,13 +36,533 @@ MODULE_EXPORT const char *obs_module_description(void)
 	return obs_module_text("Andross.Description");
 }
 
+/* ---- engine callbacks (engine threads: no frontend call, no `ops`) ---- */
+
+static void on_engine_log(void *ud, uint32_t session, int level, const char *message)
+{
+	(void)ud;
+	struct andross_connection c;
+	bool known = andross_connection_of_session(session, &c);
+	blog(level == ENGINE_LOG_WARNING ? LOG_WARNING : LOG_INFO, "[andross] %s%s%s", known ? c.name : "",
+	     known ? ": " : "", message);
+}
+
+static void on_engine_event(void *ud, uint32_t session, const char *type, const char *json, size_t len)
+{
+	(void)ud;
+	if (!strcmp(type, "frame"))
+		andross_events_frame(session, json, len);
+}
+
+static void on_engine_notify(void *ud, uint32_t session)
+{
+	(void)ud;
+	andross_events_notify(session);
+}
+
+/* ---- settings ---- */
+
+/* The folder replays go to when none is set: OBS's recording folder, else the home folder. */
+static void default_folder(char *out, size_t size)
+{
+	char *rec = obs_frontend_get_current_record_output_path();
+	const char *home = getenv("HOME");
+	snprintf(out, size, "%s", rec && *rec ? rec : home && *home ? home : ".");
+	bfree(rec);
+}
+
+/* 127.0.0.1 and the first port from 53742 that no other connection listens on. */
+static void default_listen(char *out, size_t size, uint32_t except_id)
+{
+	for (unsigned port = ANDROSS_RELAY_PORT_FIRST; port < 65535; port++) {
+		bool taken = false;
+		for (size_t i = 0; i < andross->n_conns && !taken; i++) {
+			const struct andross_connection *c = &andross->conns[i];
+			char host[NET_ADDR_MAX];
+			uint16_t p = 0;
+			taken = c->id != except_id &&
+				net_parse_host_port(c->relay_listen, ANDROSS_RELAY_PORT_FIRST, host, sizeof(host),
+						    &p) == 0 &&
+				p == port;
+		}
+		if (!taken) {
+			snprintf(out, size, "127.0.0.1:%u", port);
+			return;
+		}
+	}
+	snprintf(out, size, "127.0.0.1:0");
+}
+
+static void save_settings(void)
+{
+	if (!andross->config_path[0])
+		return;
+	obs_data_t *root = obs_data_create();
+	obs_data_array_t *arr = obs_data_array_create();
+	pthread_mutex_lock(&andross->lock);
+	for (size_t i = 0; i < andross->n_conns; i++) {
+		const struct andross_connection *c = &andross->conns[i];
+		obs_data_t *d = obs_data_create();
+		obs_data_set_string(d, "name", c->name);
+		obs_data_set_string(d, "url", c->url);
+		obs_data_t *relay = obs_data_create();
+		obs_data_set_bool(relay, "enabled", c->relay_enabled);
+		obs_data_set_string(relay, "listen", c->relay_listen);
+		obs_data_set_obj(d, "relay", relay);
+		obs_data_release(relay);
+		obs_data_set_string(d, "folder", c->folder);
+		obs_data_set_bool(d, "autoConnect", c->auto_connect);
+		obs_data_array_push_back(arr, d);
+		obs_data_release(d);
+	}
+	pthread_mutex_unlock(&andross->lock);
+	obs_data_set_int(root, "version", 1);
+	obs_data_set_array(root, "connections", arr);
+	if (!obs_data_save_json_safe(root, andross->config_path, "tmp", "bak"))
+		blog(LOG_WARNING, "[andross] cannot save the connections to %s", andross->config_path);
+	obs_data_array_release(arr);
+	obs_data_release(root);
+}
+
+/* ---- the engine side of a connection (under `ops`) ---- */
+
+static void session_options(const struct andross_connection *c, struct engine_session_options *o)
+{
+	engine_session_options_init(o);
+	snprintf(o->name, sizeof(o->name), "%s", c->name);
+	snprintf(o->url, sizeof(o->url), "%s", c->url);
+	snprintf(o->out_dir, sizeof(o->out_dir), "%s", c->folder);
+	o->frame_events = true; /* made only for SetFrameEvents' sake; cheap next to the game state */
+	o->keep_history = true; /* switching the relay on mid-game serves the game from its start */
+	o->relay.enabled = c->relay_enabled;
+	o->relay.options.history_bytes = 32u * 1024u * 1024u;
+	char host[NET_ADDR_MAX];
+	uint16_t port = ANDROSS_RELAY_PORT_FIRST;
+	if (net_parse_host_port(c->relay_listen, ANDROSS_RELAY_PORT_FIRST, host, sizeof(host), &port) == 0) {
+		snprintf(o->relay.host, sizeof(o->relay.host), "%s", host);
+		o->relay.port = port;
+	}
+}
+
+static int start_session(struct andross_connection *c, char *err, size_t err_size)
+{
+	struct engine_session_options o;
+	session_options(c, &o);
+	uint32_t session = engine_add(andross->engine, &o, err, err_size);
+	if (!session)
+		return -1;
+	pthread_mutex_lock(&andross->lock);
+	c->session = session;
+	pthread_mutex_unlock(&andross->lock);
+	return 0;
+}
+
+static struct andross_connection *find(uint32_t id)
+{
+	for (size_t i = 0; i < andross->n_conns; i++)
+		if (andross->conns[i].id == id)
+			return &andross->conns[i];
+	return NULL;
+}
+
+/* The fields of r that are wrong on their own (before the engine tries them). */
+static int check_request(const struct andross_connection_request *r, char *err, size_t err_size)
+{
+	if (r->has_url && !r->c.url[0]) {
+		snprintf(err, err_size, "url must not be empty");
+		return -1;
+	}
+	char host[NET_ADDR_MAX];
+	uint16_t port;
+	if (r->has_relay_listen &&
+	    net_parse_host_port(r->c.relay_listen, ANDROSS_RELAY_PORT_FIRST, host, sizeof(host), &port) < 0) {
+		snprintf(err, err_size, "relay.listen takes HOST:PORT, not '%s'", r->c.relay_listen);
+		return -1;
+	}
+	return 0;
+}
+
+/* Applies the fields r gives onto c. */
+static void apply_request(struct andross_connection *c, const struct andross_connection_request *r)
+{
+	if (r->has_name)
+		snprintf(c->name, sizeof(c->name), "%s", r->c.name);
+	if (r->has_url)
+		snprintf(c->url, sizeof(c->url), "%s", r->c.url);
+	if (r->has_relay_enabled)
+		c->relay_enabled = r->c.relay_enabled;
+	if (r->has_relay_listen)
+		snprintf(c->relay_listen, sizeof(c->relay_listen), "%s", r->c.relay_listen);
+	if (r->has_folder)
+		snprintf(c->folder, sizeof(c->folder), "%s", r->c.folder);
+	if (r->has_auto_connect)
+		c->auto_connect = r->c.auto_connect;
+}
+
+uint32_t andross_connection_add(const struct andross_connection_request *r, char *err, size_t err_size)
+{
+	if (!r->has_url) {
+		snprintf(err, err_size, "url is required");
+		return 0;
+	}
+	if (check_request(r, err, err_size) < 0)
+		return 0;
+	pthread_mutex_lock(&andross->ops);
+	uint32_t id = 0;
+	if (andross->n_conns == ANDROSS_MAX_CONNECTIONS) {
+		snprintf(err, err_size, "too many connections (at most %d)", ANDROSS_MAX_CONNECTIONS);
+		goto out;
+	}
+	struct andross_connection c = {.auto_connect = true};
+	apply_request(&c, r);
+	if (!r->has_name)
+		snprintf(c.name, sizeof(c.name), "%s", c.url);
+	if (!r->has_folder || !c.folder[0])
+		default_folder(c.folder, sizeof(c.folder));
+	if (!r->has_relay_listen || !c.relay_listen[0])
+		default_listen(c.relay_listen, sizeof(c.relay_listen), 0);
+	c.id = andross->next_id;
+	/* connected at once, auto-connect or not: it is being set up now */
+	if (start_session(&c, err, err_size) < 0)
+		goto out;
+	pthread_mutex_lock(&andross->lock);
+	andross->conns[andross->n_conns++] = c;
+	andross->next_id++;
+	pthread_mutex_unlock(&andross->lock);
+	id = c.id;
+	blog(LOG_INFO, "[andross] connection %u \"%s\" added: %s", id, c.name, c.url);
+	save_settings();
+out:
+	pthread_mutex_unlock(&andross->ops);
+	return id;
+}
+
+int andross_connection_update(uint32_t id, const struct andross_connection_request *r, char *err, size_t err_size)
+{
+	if (check_request(r, err, err_size) < 0)
+		return -1;
+	pthread_mutex_lock(&andross->ops);
+	int rc = -1;
+	struct andross_connection *c = find(id);
+	if (!c) {
+		snprintf(err, err_size, "no connection %u", id);
+		goto out;
+	}
+	struct andross_connection next = *c;
+	apply_request(&next, r);
+	if (c->session) {
+		struct engine_session_options o;
+		session_options(&next, &o);
+		if (engine_update(andross->engine, c->session, &o, err, err_size) < 0)
+			goto out;
+	}
+	pthread_mutex_lock(&andross->lock);
+	*c = next;
+	pthread_mutex_unlock(&andross->lock);
+	rc = 0;
+	save_settings();
+out:
+	pthread_mutex_unlock(&andross->ops);
+	return rc;
+}
+
+int andross_connection_remove(uint32_t id, char *err, size_t err_size)
+{
+	pthread_mutex_lock(&andross->ops);
+	int rc = -1;
+	struct andross_connection *c = find(id);
+	if (!c) {
+		snprintf(err, err_size, "no connection %u", id);
+		goto out;
+	}
+	if (c->session)
+		engine_remove(andross->engine, c->session);
+	pthread_mutex_lock(&andross->lock);
+	blog(LOG_INFO, "[andross] connection %u \"%s\" removed", c->id, c->name);
+	*c = andross->conns[--andross->n_conns];
+	pthread_mutex_unlock(&andross->lock);
+	rc = 0;
+	save_settings();
+out:
+	pthread_mutex_unlock(&andross->ops);
+	return rc;
+}
+
+int andross_connection_set_relay(uint32_t id, bool enabled, const char *listen, char *bound, size_t bound_size,
+				 char *err, size_t err_size)
+{
+	char host[NET_ADDR_MAX] = "";
+	uint16_t port = 0;
+	if (listen && net_parse_host_port(listen, ANDROSS_RELAY_PORT_FIRST, host, sizeof(host), &port) < 0) {
+		snprintf(err, err_size, "listen takes HOST:PORT, not '%s'", listen);
+		return -1;
+	}
+	pthread_mutex_lock(&andross->ops);
+	int rc = -1;
+	struct andross_connection *c = find(id);
+	if (!c) {
+		snprintf(err, err_size, "no connection %u", id);
+		goto out;
+	}
+	char want[ENGINE_ADDRESS_MAX];
+	snprintf(want, sizeof(want), "%s", listen ? listen : c->relay_listen);
+	if (!listen && net_parse_host_port(c->relay_listen, ANDROSS_RELAY_PORT_FIRST, host, sizeof(host), &port) < 0)
+		port = 0;
+	if (c->session && engine_set_relay(andross->engine, c->session, enabled, host[0] ? host : NULL, port, bound,
+					   bound_size, err, err_size) < 0)
+		goto out;
+	if (!c->session && bound && bound_size)
+		snprintf(bound, bound_size, "%s", enabled ? want : "");
+	pthread_mutex_lock(&andross->lock);
+	c->relay_enabled = enabled;
+	snprintf(c->relay_listen, sizeof(c->relay_listen), "%s", want);
+	pthread_mutex_unlock(&andross->lock);
+	rc = 0;
+	save_settings();
+out:
+	pthread_mutex_unlock(&andross->ops);
+	return rc;
+}
+
+bool andross_connection_get(uint32_t id, struct andross_connection *out)
+{
+	pthread_mutex_lock(&andross->lock);
+	struct andross_connection *c = find(id);
+	if (c)
+		*out = *c;
+	pthread_mutex_unlock(&andross->lock);
+	return c != NULL;
+}
+
+bool andross_connection_of_session(uint32_t session, struct andross_connection *out)
+{
+	if (!andross || !session)
+		return false;
+	bool found = false;
+	pthread_mutex_lock(&andross->lock);
+	for (size_t i = 0; i < andross->n_conns && !found; i++) {
+		if (andross->conns[i].session == session) {
+			*out = andross->conns[i];
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&andross->lock);
+	return found;
+}
+
+void andross_connections_redirect(const char *dir, const char *video_base)
+{
+	pthread_mutex_lock(&andross->ops);
+	size_t running = 0;
+	for (size_t i = 0; i < andross->n_conns; i++)
+		running += andross->conns[i].session != 0;
+	for (size_t i = 0; i < andross->n_conns; i++) {
+		struct andross_connection *c = &andross->conns[i];
+		if (!c->session)
+			continue;
+		struct engine_session_options o;
+		session_options(c, &o);
+		if (dir) {
+			/* beside the video, named after it (and after the connection when there are several) */
+			char name[ENGINE_NAME_MAX];
+			slp_file_safe_name(name, sizeof(name), c->name, "connection");
+			snprintf(o.out_dir, sizeof(o.out_dir), "%s", dir);
+			if (running > 1)
+				snprintf(o.file_name, sizeof(o.file_name), "%.180s - %.60s", video_base, name);
+			else
+				snprintf(o.file_name, sizeof(o.file_name), "%s", video_base);
+		}
+		char err[256];
+		if (engine_update(andross->engine, c->session, &o, err, sizeof(err)) < 0)
+			blog(LOG_WARNING, "[andross] %s: cannot point its replays at %s: %s", c->name,
+			     dir ? dir : c->folder, err);
+	}
+	pthread_mutex_unlock(&andross->ops);
+}
+
+/* ---- loading the saved connections ---- */
+
+/* Keeps a damaged settings file beside it, as connections.json.damaged-<time>. */
+static void keep_damaged(const char *path)
+{
+	char stamp[32], to[ENGINE_PATH_MAX + 64];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(to, sizeof(to), "%s.damaged-%s", path, stamp);
+	if (os_rename(path, to) == 0)
+		blog(LOG_WARNING, "[andross] %s was damaged: kept as %s", path, to);
+}
+
+/* A field of a saved connection: its value when it has the right type, else the default and a note of it. */
+static const char *saved_string(obs_data_t *d, const char *key, const char *def, struct dstr *wrong)
+{
+	obs_data_item_t *it = obs_data_item_byname(d, key);
+	enum obs_data_type t = it ? obs_data_item_gettype(it) : OBS_DATA_NULL;
+	obs_data_item_release(&it);
+	if (t == OBS_DATA_STRING)
+		return obs_data_get_string(d, key);
+	if (t != OBS_DATA_NULL)
+		dstr_catf(wrong, "%s%s", wrong->len ? ", " : "", key);
+	return def;
+}
+
+static bool saved_bool(obs_data_t *d, const char *key, bool def, struct dstr *wrong)
+{
+	obs_data_item_t *it = obs_data_item_byname(d, key);
+	enum obs_data_type t = it ? obs_data_item_gettype(it) : OBS_DATA_NULL;
+	obs_data_item_release(&it);
+	if (t == OBS_DATA_BOOLEAN)
+		return obs_data_get_bool(d, key);
+	if (t != OBS_DATA_NULL)
+		dstr_catf(wrong, "%s%s", wrong->len ? ", " : "", key);
+	return def;
+}
+
+static void load_settings(void)
+{
+	if (!andross->config_path[0] || !os_file_exists(andross->config_path))
+		return;
+	char *text = os_quick_read_utf8_file(andross->config_path);
+	obs_data_t *root = text ? obs_data_create_from_json(text) : NULL;
+	bfree(text);
+	obs_data_array_t *arr = root ? obs_data_get_array(root, "connections") : NULL;
+	if (!arr) {
+		blog(LOG_WARNING, "[andross] %s cannot be read as andross's connections: starting with none",
+		     andross->config_path);
+		obs_data_release(root);
+		keep_damaged(andross->config_path);
+		return;
+	}
+	struct dstr wrong = {0};
+	size_t count = obs_data_array_count(arr);
+	for (size_t i = 0; i < count && andross->n_conns < ANDROSS_MAX_CONNECTIONS; i++) {
+		obs_data_t *d = obs_data_array_item(arr, i);
+		struct andross_connection c = {.id = andross->next_id};
+		const char *url = saved_string(d, "url", "", &wrong);
+		snprintf(c.url, sizeof(c.url), "%s", url);
+		snprintf(c.name, sizeof(c.name), "%s", saved_string(d, "name", c.url, &wrong));
+		obs_data_t *relay = obs_data_get_obj(d, "relay");
+		if (relay) {
+			c.relay_enabled = saved_bool(relay, "enabled", false, &wrong);
+			snprintf(c.relay_listen, sizeof(c.relay_listen), "%s",
+				 saved_string(relay, "listen", "", &wrong));
+			obs_data_release(relay);
+		}
+		snprintf(c.folder, sizeof(c.folder), "%s", saved_string(d, "folder", "", &wrong));
+		c.auto_connect = saved_bool(d, "autoConnect", true, &wrong);
+		obs_data_release(d);
+		if (!c.url[0]) {
+			dstr_catf(&wrong, "%sa connection without a url (left out)", wrong.len ? ", " : "");
+			continue;
+		}
+		if (!c.folder[0])
+			default_folder(c.folder, sizeof(c.folder));
+		if (!c.relay_listen[0])
+			default_listen(c.relay_listen, sizeof(c.relay_listen), 0);
+		andross->conns[andross->n_conns++] = c;
+		andross->next_id++;
+	}
+	obs_data_array_release(arr);
+	obs_data_release(root);
+	if (wrong.len) {
+		blog(LOG_WARNING, "[andross] %s: wrong values took their defaults (%s)", andross->config_path,
+		     wrong.array);
+		/* the file as it was stays beside the one saved with the defaults */
+		char copy[ENGINE_PATH_MAX + 64];
+		snprintf(copy, sizeof(copy), "%s.damaged-%ld", andross->config_path, (long)time(NULL));
+		os_copyfile(andross->config_path, copy);
+		save_settings();
+	}
+	dstr_free(&wrong);
+}
+
+/* Connects the saved connections that connect at start-up. */
+static void start_saved(void)
+{
+	pthread_mutex_lock(&andross->ops);
+	for (size_t i = 0; i < andross->n_conns; i++) {
+		struct andross_connection *c = &andross->conns[i];
+		char err[256];
+		if (c->auto_connect && start_session(c, err, sizeof(err)) < 0)
+			blog(LOG_WARNING, "[andross] %s: cannot start: %s", c->name, err);
+	}
+	pthread_mutex_unlock(&andross->ops);
+}
+
+/* ---- module lifetime ---- */
+
 bool obs_module_load(void)
 {
 	blog(LOG_INFO, "[andross] module loaded (version %s, libobs %s)", ANDROSS_VERSION, obs_get_version_string());
+	andross = bzalloc(sizeof(*andross));
+	pthread_mutex_init(&andross->ops, NULL);
+	pthread_mutex_init(&andross->lock, NULL);
+	andross->next_id = 1;
+	atomic_init(&andross->frames_per_second, 10);
+	char *config = obs_module_config_path("connections.json");
+	if (config) {
+		char *dir = obs_module_config_path("");
+		if (dir)
+			os_mkdirs(dir);
+		bfree(dir);
+		snprintf(andross->config_path, sizeof(andross->config_path), "%s", config);
+		bfree(config);
+	}
+	struct engine_options eo = {0};
+	char *demo = obs_module_file("demo");
+	if (demo)
+		snprintf(eo.demo_dir, sizeof(eo.demo_dir), "%s", demo);
+	bfree(demo);
+	struct engine_callbacks cb = {.event = on_engine_event,
+				      .notify = on_engine_notify,
+				      .log = on_engine_log,
+				      .ud = NULL};
+	char err[256];
+	andross->engine = engine_create(&eo, &cb, err, sizeof(err));
+	if (!andross->engine || engine_start(andross->engine, err, sizeof(err)) < 0) {
+		blog(LOG_ERROR, "[andross] cannot start: %s", err);
+		engine_destroy(andross->engine);
+		pthread_mutex_destroy(&andross->ops);
+		pthread_mutex_destroy(&andross->lock);
+		bfree(andross);
+		andross = NULL;
+		return false;
+	}
+	andross_events_register();
+	andross_recording_register();
+	load_settings();
+	start_saved();
+	blog(LOG_INFO, "[andross] engine started: %zu connection%s", andross->n_conns,
+	     andross->n_conns == 1 ? "" : "s");
 	return true;
+}
+
+void obs_module_post_load(void)
+{
+	if (andross)
+		andross_vendor_register();
 }
 
 void obs_module_unload(void)
 {
+	if (!andross) {
+		blog(LOG_INFO, "[andross] module unloaded");
+		return;
+	}
+	atomic_store(&andross->shutting_down, true);
+	andross_recording_unregister();
+	andross_vendor_unregister();
+	uint64_t t0 = os_gettime_ns();
+	engine_destroy(andross->engine); /* closes sources and relays, finishes every replay, joins every thread */
+	andross->engine = NULL;
+	blog(LOG_INFO, "[andross] engine stopped in %llu ms: every thread joined, every replay finished",
+	     (unsigned long long)((os_gettime_ns() - t0) / 1000000));
+	pthread_mutex_destroy(&andross->ops);
+	pthread_mutex_destroy(&andross->lock);
+	struct andross_obs *a = andross;
+	andross = NULL;
+	bfree(a);
 	blog(LOG_INFO, "[andross] module unloaded");
 }

@@ -133,8 +133,9 @@ static void on_frame_timer(void *ud)
 	while (sv->next_frame < r->n_frames && now >= sv->t0_us + (uint64_t)((double)sv->next_frame * FRAME_US)) {
 		size_t i = sv->next_frame++;
 		size_t from = r->frames.offsets[i];
-		if (console_log_append(&sv->console.log, r->events + from, r->frames.offsets[i + 1] - from) < 0) {
-			server_fail(sv, sv->console.log.error);
+		struct console_log *log = console_server_log(&sv->console);
+		if (console_log_append(log, r->events + from, r->frames.offsets[i + 1] - from) < 0) {
+			server_fail(sv, console_log_error(log));
 			return;
 		}
 		while (console_server_next(&sv->console, &sv->session, &sv->tx) == CONSOLE_NEXT_REPLAY) {

@@ -176,7 +176,7 @@ static void *feeder_run(void *arg)
 		struct timespec due = {t0.tv_sec + (time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
 		const struct game *g = fd_->game;
-		console_log_append(&server.log, g->events + g->frames.offsets[i],
+		console_log_append(console_server_log(&server), g->events + g->frames.offsets[i],
 				   g->frames.offsets[i + 1] - g->frames.offsets[i]);
 		bytes_clear(&tx);
 		while (console_server_next(&server, &session, &tx) == CONSOLE_NEXT_REPLAY) {

@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Characters base64_encode writes for n bytes (no terminator). */
 static inline size_t base64_encoded_size(size_t n)
 {
@@ -28,3 +32,7 @@ bool base64_append(struct bytes *b, const uint8_t *in, size_t n);
  * (*bad_offset = the offset of the group that overflowed).
  */
 ptrdiff_t base64_decode(const char *in, size_t n, uint8_t *out, size_t out_size, size_t *bad_offset);
+
+#ifdef __cplusplus
+}
+#endif

@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct bytes {
 	uint8_t *data;
 	size_t len;
@@ -67,3 +71,7 @@ static inline void wr_u64be(uint8_t *p, uint64_t v)
 	wr_u32be(p, (uint32_t)(v >> 32));
 	wr_u32be(p + 4, (uint32_t)v);
 }
+
+#ifdef __cplusplus
+}
+#endif

@@ -388,3 +388,20 @@ enum console_mode console_detect_mode(const uint8_t *first, size_t len)
 		return CONSOLE_MODE_RAW;
 	return len >= 13 ? CONSOLE_MODE_NORMAL : CONSOLE_MODE_UNKNOWN;
 }
+
+/* The state a seed of 0 stands for (any non-zero value would do; this one is 2^64 over the golden ratio). */
+#define TOKEN_SEED_FOR_ZERO 0x9E3779B97F4A7C15ull
+
+uint32_t console_token_next(uint64_t *rng)
+{
+	if (!*rng)
+		*rng = TOKEN_SEED_FOR_ZERO; /* xorshift maps 0 to 0: it would never yield a token */
+	uint32_t t;
+	do {
+		*rng ^= *rng >> 12;
+		*rng ^= *rng << 25;
+		*rng ^= *rng >> 27;
+		t = (uint32_t)((*rng * 0x2545F4914F6CDD1Dull) >> 32);
+	} while (t == 0); /* 0 means "no token" to the protocol */
+	return t;
+}

@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define CONSOLE_PORT_DEFAULT 51441
 #define CONSOLE_DISCOVERY_PORT 20582
 #define CONSOLE_HANDSHAKE_BYTES 83
@@ -95,6 +99,14 @@ bool console_replay_encode(struct bytes *out, uint64_t pos, bool force_pos, cons
 bool console_replay_encode_reserve(struct bytes *out, uint64_t pos, bool force_pos, size_t len, size_t *data_offset);
 bool console_keepalive_encode(struct bytes *out);
 
+/*
+ * The one session-token generator of the console's side (the simulator's console_server and the relay): the next
+ * token from *rng, an xorshift64* state that the caller seeds (any value; 0 is taken as a fixed non-zero seed, since
+ * the generator would stay at 0). Never returns 0, which on the wire means "no token" (a first-time client).
+ * Callers loop while a token is taken by one of their clients.
+ */
+uint32_t console_token_next(uint64_t *rng);
+
 /* slippi-js's NORMAL/LEGACY decision (§1.11) on the first bytes of a session. */
 enum console_mode {
 	CONSOLE_MODE_UNKNOWN = 0, /* fewer than 13 bytes so far, all consistent with a handshake reply */
@@ -102,3 +114,7 @@ enum console_mode {
 	CONSOLE_MODE_RAW,         /* anything else: raw event bytes (legacy console or a Launcher relay) */
 };
 enum console_mode console_detect_mode(const uint8_t *first, size_t len);
+
+#ifdef __cplusplus
+}
+#endif

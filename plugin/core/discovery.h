@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DISCOVERY_PORT 20582
 #define DISCOVERY_DATAGRAM_BYTES 48
 #define DISCOVERY_EXPIRY_MS 35000u
@@ -76,3 +80,7 @@ const struct discovery_list *discovery_listener_list(const struct discovery_list
 /* The port it listens on. */
 uint16_t discovery_listener_port(const struct discovery_listener *dl);
 const char *discovery_change_name(enum discovery_change change);
+
+#ifdef __cplusplus
+}
+#endif

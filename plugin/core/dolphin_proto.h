@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define DOLPHIN_DEFAULT_PORT 51441
 /* Largest decoded game_event/menu_event payload accepted (Dolphin sends one frame, a few KiB, per message). */
 #define DOLPHIN_PAYLOAD_MAX_BYTES (1u << 20)
@@ -54,3 +58,7 @@ bool dolphin_msg_encode(const struct dolphin_msg *msg, struct bytes *out);
  */
 int dolphin_msg_decode(const uint8_t *packet, size_t len, struct dolphin_msg *msg, struct bytes *payload, char *err,
 		       size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif

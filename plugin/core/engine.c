@@ -16,8 +16,11 @@
 #include "json_writer.h"
 #include "net/loop.h"
 #include "slp_file.h"
+#include "sim_console.h"
 #include "slp_recorder_thread.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -31,6 +34,7 @@ struct session {
 	uint32_t id;
 	struct engine_session_options o; /* loop thread */
 	struct source *src;
+	struct sim_console *demo; /* demo://: the simulated Wii the source reads */
 	struct relay *relay;
 	struct slp_recorder_thread *rec;
 	struct game_mailbox *mailbox;
@@ -359,6 +363,61 @@ static struct relay *make_relay(struct session *s, const struct engine_relay_set
 	return relay_create(s->e->loop, &ro, &rcb, err, err_size);
 }
 
+static bool is_demo(const char *url)
+{
+	return !strncmp(url, "demo://", 7);
+}
+
+static int demo_name_order(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_replay_name(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return n > 4 && !strcmp(d->d_name + n - 4, ".slp");
+}
+
+/* The simulated Wii of demo://, on the loop, playing every replay of the engine's demo folder. */
+static struct sim_console *make_demo(struct session *s, char *err, size_t err_size)
+{
+	const char *dir = s->e->o.demo_dir;
+	struct dirent **names = NULL;
+	int n = dir[0] ? scandir(dir, &names, is_replay_name, demo_name_order) : -1;
+	if (n <= 0) {
+		snprintf(err, err_size, "demo://: no replays to play in '%s'", dir);
+		free(names);
+		return NULL;
+	}
+	struct sim_replay *replays = calloc((size_t)n, sizeof(*replays));
+	char(*paths)[ENGINE_PATH_MAX + 256] = calloc((size_t)n, sizeof(*paths));
+	struct sim_console *sim = NULL;
+	if (replays && paths) {
+		for (int i = 0; i < n; i++) {
+			snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, names[i]->d_name);
+			replays[i].path = paths[i];
+		}
+		struct sim_console_options so;
+		sim_console_options_init(&so);
+		so.replays = replays;
+		so.n_replays = (size_t)n;
+		so.loop = true;
+		so.nick = "andross demo";
+		so.broadcast_host = NULL; /* not a console on the network: nothing to discover */
+		so.seed = s->e->o.seed;
+		sim = sim_console_create(s->e->loop, &so, NULL, err, err_size);
+	} else {
+		snprintf(err, err_size, "out of memory");
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(replays);
+	free(paths);
+	return sim;
+}
+
 static struct source *make_source(struct session *s, const struct engine_session_options *o, char *err, size_t err_size)
 {
 	struct source_options so = {.speed = o->speed, .nick = o->nick[0] ? o->nick : NULL};
@@ -367,7 +426,13 @@ static struct source *make_source(struct session *s, const struct engine_session
 				       .gap = on_source_gap,
 				       .ended = on_source_ended,
 				       .ud = s};
-	return source_create(s->e->loop, o->url, &so, &scb, err, err_size);
+	if (!is_demo(o->url))
+		return source_create(s->e->loop, o->url, &so, &scb, err, err_size);
+	if (!s->demo && !(s->demo = make_demo(s, err, err_size)))
+		return NULL;
+	char url[64];
+	snprintf(url, sizeof(url), "console://127.0.0.1:%u", sim_console_port(s->demo));
+	return source_create(s->e->loop, url, &so, &scb, err, err_size);
 }
 
 /* The status fields that follow the relay (loop thread). */
@@ -463,6 +528,8 @@ static void session_destroy_now(struct session *s)
 {
 	source_destroy(s->src);
 	s->src = NULL;
+	sim_console_destroy(s->demo);
+	s->demo = NULL;
 	relay_destroy(s->relay);
 	s->relay = NULL;
 }
@@ -517,6 +584,8 @@ static void do_add(struct engine *e, void *arg)
 	}
 	if (ro.out_dir == dir)
 		slp_recorder_thread_set_out_dir(s->rec, dir); /* made on the recorder thread, before the first game */
+	if (s->o.file_name[0])
+		slp_recorder_thread_set_file_name(s->rec, s->o.file_name);
 	if ((s->o.relay.enabled || s->o.keep_history) &&
 	    !(s->relay = make_relay(s, &s->o.relay, a->err, a->err_size))) {
 		session_free(s);
@@ -538,8 +607,9 @@ static void do_add(struct engine *e, void *arg)
 	}
 	e->next_id++;
 	a->id = s->id;
-	logf_session(s, ENGINE_LOG_DEBUG, "added %s%s%s", s->o.url, s->relay ? ", relay on " : "",
-		     s->relay ? relay_address(s->relay) : "");
+	bool listening = s->relay && relay_listening(s->relay);
+	logf_session(s, ENGINE_LOG_DEBUG, "added %s%s%s", s->o.url, listening ? ", relay on " : "",
+		     listening ? relay_address(s->relay) : "");
 }
 
 uint32_t engine_add(struct engine *e, const struct engine_session_options *o, char *err, size_t err_size)
@@ -611,9 +681,21 @@ static bool same_relay_options(const struct relay_options *a, const struct relay
 }
 
 /* Switches s's relay to rs (on, off, moved). On error nothing changed. */
+/* A relay listens on an address, never a name: a name's lookup would block the loop thread. */
+static bool numeric_host(const char *host)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	return !*host || inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
 static int apply_relay(struct session *s, const struct engine_relay_settings *rs, char *err, size_t err_size)
 {
 	bool keep = s->o.keep_history;
+	if (rs->enabled && !numeric_host(rs->host)) {
+		snprintf(err, err_size, "the relay listens on an IP address (such as 127.0.0.1 or 0.0.0.0), not '%s'",
+			 rs->host);
+		return -1;
+	}
 	if (!rs->enabled) {
 		if (s->relay && relay_listening(s->relay))
 			logf_session(s, ENGINE_LOG_DEBUG, "relay on %s switched off", relay_address(s->relay));
@@ -642,6 +724,9 @@ static int apply_relay(struct session *s, const struct engine_relay_settings *rs
 		/* moved, or switched on again: the clients being served and the history stay */
 		if (relay_listen(s->relay, rs->host, rs->port, err, err_size) < 0)
 			return -1;
+	} else {
+		s->o.relay = *rs;
+		return 0; /* already so */
 	}
 	s->o.relay = *rs;
 	logf_session(s, ENGINE_LOG_DEBUG, "relay listening on %s", relay_address(s->relay));
@@ -726,6 +811,8 @@ static void do_update(struct engine *e, void *arg)
 		source_destroy(src);
 		return;
 	}
+	if (strcmp(o->file_name, s->o.file_name))
+		slp_recorder_thread_set_file_name(s->rec, o->file_name);
 	if (strcmp(o->out_dir, s->o.out_dir) || o->console_subfolder != s->o.console_subfolder) {
 		char dir[ENGINE_PATH_MAX + ENGINE_NICK_MAX + 2];
 		snprintf(dir, sizeof(dir), "%s", o->out_dir);
@@ -738,6 +825,10 @@ static void do_update(struct engine *e, void *arg)
 	}
 	if (new_source) {
 		source_destroy(s->src);
+		if (!is_demo(o->url)) {
+			sim_console_destroy(s->demo);
+			s->demo = NULL;
+		}
 		/* the old source's stream is over: its game is finished, and the new one starts at a boundary */
 		slp_recorder_thread_end(s->rec);
 		if (s->relay)
@@ -758,7 +849,8 @@ static void do_update(struct engine *e, void *arg)
 	s->o.relay = rs;            /* as apply_relay left it */
 	s->o.max_games = max_games; /* the recorder keeps the limit it was made with */
 	status_relay(s);
-	logf_session(s, ENGINE_LOG_DEBUG, "updated%s", new_source ? ": new source" : "");
+	if (new_source)
+		logf_session(s, ENGINE_LOG_DEBUG, "now reading %s", o->url);
 	c->rc = 0;
 }
 

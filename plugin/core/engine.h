@@ -9,6 +9,7 @@
  * - "andross: loop": every source, relay and timer (plus the relay's fan-out helper). Never touches the disk.
  * - "andross: rec N": one per session: splitter -> game state -> .slp writer -> mailbox.
  * - "andross: reaper": finishes the recorders of removed sessions, so the loop never waits on the disk.
+ * - "andross: dns": host-name lookups of sources (net/resolve.h), so a hanging lookup stalls nothing else.
  * Every public function below is safe from any thread unless it says otherwise, and none waits on the network:
  * changes are posted to the loop thread (net_loop_post), and the few calls that return the loop's answer (an
  * address bound, an error) wait only for the loop to run them, which never blocks.
@@ -52,6 +53,7 @@ struct engine_session_options {
 	double speed;                  /* file sources: 0 as fast as possible, 1 real time, N times faster */
 	char nick[ENGINE_NICK_MAX];    /* the console's name for replays and relay clients; "" : the source's own */
 	char out_dir[ENGINE_PATH_MAX]; /* where each game's .slp goes; "" : no files */
+	char file_name[256];           /* the games' files are file_name.slp, file_name_2.slp, ...; "": Game_<time> */
 	uint64_t max_games;            /* the recorder takes no game after this many; 0: no limit */
 	bool frame_events;             /* frame events reach the `event` callback (the mailbox always has the state) */
 	bool keep_history;             /* keep a relay history while the relay is off, so switching it on serves the
@@ -92,6 +94,9 @@ struct engine_options {
 	bool exit_when_done;
 	size_t mailbox_capacity; /* notes per session; 0: GAME_MAILBOX_DEFAULT_CAPACITY */
 	uint64_t seed;           /* relay token seed; 0: from the clock */
+	/* demo://: a simulated Wii on the engine's loop plays every .slp in this folder, in name order, in real time,
+	 * again and again, with a menu pause between games; the session reads it as console://. "": no demo. */
+	char demo_dir[ENGINE_PATH_MAX];
 };
 
 struct engine;

@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum json_type {
 	JSON_NULL = 0,
 	JSON_BOOL,
@@ -75,3 +79,7 @@ const struct json_node *json_next(const struct json_doc *doc, const struct json_
 /* The first member of object `obj` named key; NULL when obj is not an object or has no such member. */
 const struct json_node *json_get(const struct json_doc *doc, const struct json_node *obj, const char *key);
 const char *json_type_name(enum json_type type);
+
+#ifdef __cplusplus
+}
+#endif

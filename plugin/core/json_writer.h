@@ -7,6 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define JW_MAX_DEPTH 32
 
 struct json_writer {
@@ -37,3 +41,7 @@ void jw_raw_n(struct json_writer *jw, const char *text, size_t len);
 void jw_string_value(struct json_writer *jw, const char *s, size_t len);
 void jw_int_value(struct json_writer *jw, int64_t v);
 void jw_double_value(struct json_writer *jw, double v, int decimals);
+
+#ifdef __cplusplus
+}
+#endif

@@ -2,8 +2,8 @@
 /* The relay (relay.h): a listener, one shared history, and clients that are positions in it. */
 #include "relay.h"
 
+#include "console_log.h"
 #include "console_proto.h"
-#include "console_server.h"
 #include "json_writer.h"
 #include "net/fanout.h"
 #include "net/sock.h"
@@ -112,7 +112,7 @@ struct relay {
 	struct relay_refusal refusals[REFUSAL_TABLE_SIZE];
 
 	struct relay_token tokens[TOKEN_TABLE_SIZE];
-	uint64_t rng;
+	uint64_t rng; /* console_token_next's state */
 
 	/* a fan-out's sends, made in parallel (NULL fanout: on this thread alone) */
 	struct net_fanout *fanout;
@@ -259,12 +259,9 @@ static struct relay_client *live_client_with_token(struct relay *r, uint32_t tok
 static uint32_t new_token(struct relay *r)
 {
 	uint32_t t;
-	do {
-		r->rng ^= r->rng >> 12;
-		r->rng ^= r->rng << 25;
-		r->rng ^= r->rng >> 27;
-		t = (uint32_t)((r->rng * 0x2545F4914F6CDD1Dull) >> 32);
-	} while (t == 0 || find_token(r, t) || live_client_with_token(r, t, NULL));
+	do
+		t = console_token_next(&r->rng);
+	while (find_token(r, t) || live_client_with_token(r, t, NULL));
 	return t;
 }
 
@@ -309,38 +306,27 @@ static void want_write(struct relay *r, struct relay_client *c, bool on)
 		drop(r, c, "out of memory");
 }
 
-static inline uint8_t byte_at(const struct console_log *log, uint64_t cursor)
-{
-	return log->ring[cursor % log->history_bytes];
-}
-
 /* A new client's first byte: the current game's Event Payloads, or (between games) the next one. */
 static void place_at_start(struct relay *r, struct relay_client *c)
 {
 	const struct console_log *log = &r->log;
-	if (log->in_game && console_log_readable(log, log->base_cursor)) {
-		c->cursor = log->base_cursor;
+	if (console_log_in_game(log) && console_log_readable(log, console_log_game_start(log))) {
+		c->cursor = console_log_game_start(log);
 		c->need_game_start = false;
 	} else {
-		c->cursor = log->write;
+		c->cursor = console_log_end(log);
 		c->need_game_start = true;
 	}
-	c->allowance_bytes = log->write - c->cursor;
+	c->allowance_bytes = console_log_end(log) - c->cursor;
 }
 
 /* A client waiting for a game start skips whatever comes before the next Event Payloads. */
 static void seek_game_start(struct relay *r, struct relay_client *c)
 {
-	const struct console_log *log = &r->log;
 	uint64_t before = c->cursor;
-	while (c->cursor < log->write) {
-		if (byte_at(log, c->cursor) == SLP_CMD_EVENT_PAYLOADS && console_log_readable(log, c->cursor)) {
-			c->need_game_start = false;
-			break;
-		}
-		size_t n = console_log_read(log, c->cursor, NULL, 0, SIZE_MAX); /* counts, copies nothing */
-		c->cursor = n ? c->cursor + n : log->write;
-	}
+	c->cursor = console_log_next_game(&r->log, c->cursor);
+	if (c->cursor < console_log_end(&r->log))
+		c->need_game_start = false;
 	if (c->cursor != before)
 		c->force_next = true; /* a console client was told the old position */
 }
@@ -352,7 +338,7 @@ static size_t tx_pending(const struct relay_client *c)
 
 static uint64_t client_lag(const struct relay *r, const struct relay_client *c)
 {
-	return r->log.write - c->cursor + tx_pending(c);
+	return console_log_end(&r->log) - c->cursor + tx_pending(c);
 }
 
 /*
@@ -374,7 +360,7 @@ static void overtake(struct relay *r, struct relay_client *c, uint64_t lag, cons
 	}
 	c->skips++;
 	uint64_t from = c->cursor;
-	c->cursor = r->log.write;
+	c->cursor = console_log_end(&r->log);
 	c->need_game_start = false;
 	c->force_next = true;
 	c->allowance_bytes = 0;
@@ -397,7 +383,7 @@ static void check_lag(struct relay *r, struct relay_client *c, uint64_t now)
 		return; /* waiting for the next game: whatever comes before it is skipped, not owed */
 	}
 	uint64_t lag = client_lag(r, c);
-	if (c->mode == RELAY_MODE_RAW && c->cursor < r->log.start) {
+	if (c->mode == RELAY_MODE_RAW && c->cursor < console_log_start(&r->log)) {
 		overtake(r, c, lag, "fell out of the history"); /* its bytes are sent from the history itself */
 		return;
 	}
@@ -424,10 +410,10 @@ static size_t load_next(struct relay *r, struct relay_client *c)
 		if (c->need_game_start)
 			return 0;
 	}
-	if (c->cursor >= log->write)
+	if (c->cursor >= console_log_end(log))
 		return 0;
 	if (!console_log_readable(log, c->cursor)) {
-		overtake(r, c, log->write - c->cursor, "fell out of the history");
+		overtake(r, c, console_log_end(log) - c->cursor, "fell out of the history");
 		return 0;
 	}
 	size_t n = console_log_encode_replay(log, c->cursor, c->force_next, CONSOLE_REPLAY_MAX_DATA_BYTES, &c->tx);
@@ -459,20 +445,15 @@ static size_t next_piece(struct relay *r, struct relay_client *c, const uint8_t 
 			if (c->need_game_start)
 				return 0;
 		}
-		if (c->cursor >= log->write)
+		if (c->cursor >= console_log_end(log))
 			return 0;
-		if (c->cursor < log->start) {
-			overtake(r, c, log->write - c->cursor, "fell out of the history");
+		if (c->cursor < console_log_start(log)) {
+			overtake(r, c, console_log_end(log) - c->cursor, "fell out of the history");
 			return 0;
 		}
-		size_t at = (size_t)(c->cursor % log->history_bytes);
-		uint64_t n = log->write - c->cursor;
-		if (n > log->history_bytes - at)
-			n = log->history_bytes - at; /* the rest comes from the ring's start in the next piece */
-		if (n > RAW_SEND_MAX_BYTES)
-			n = RAW_SEND_MAX_BYTES;
-		*p = log->ring + at;
-		return (size_t)n;
+		/* up to the ring's wrap: the rest comes from the ring's start in the next piece */
+		size_t n = console_log_span(log, c->cursor, p);
+		return n > RAW_SEND_MAX_BYTES ? RAW_SEND_MAX_BYTES : n;
 	}
 	if (!tx_pending(c)) {
 		while (c->tx.len < TX_BATCH_BYTES && load_next(r, c) > 0) {
@@ -588,7 +569,7 @@ static void admit_console(struct relay *r, struct relay_client *c, const struct 
 		if (h.cursor <= bound && console_log_readable(&r->log, h.cursor)) {
 			c->cursor = h.cursor;
 			c->need_game_start = false;
-			c->allowance_bytes = r->log.write - c->cursor;
+			c->allowance_bytes = console_log_end(&r->log) - c->cursor;
 			how = "resumed at its cursor";
 		} else {
 			place_at_start(r, c);
@@ -896,7 +877,7 @@ static void on_tick(void *ud)
 		}
 		bool idle = c->mode == RELAY_MODE_CONSOLE
 				    ? !tx_pending(c)
-				    : !c->filler_left && (c->need_game_start || c->cursor >= r->log.write);
+				    : !c->filler_left && (c->need_game_start || c->cursor >= console_log_end(&r->log));
 		if (!idle || now - c->last_send_ms < RELAY_KEEPALIVE_MS)
 			continue;
 		if (c->mode == RELAY_MODE_RAW)
@@ -1160,13 +1141,14 @@ int relay_feed(struct relay *r, const uint8_t *data, size_t len)
 	if (r->stream_failed)
 		return -1;
 	enter(r);
-	uint64_t before = r->log.write;
+	uint64_t before = console_log_end(&r->log);
 	int rc = console_log_append(&r->log, data, len);
 	if (rc < 0) {
 		r->stream_failed = true;
-		warn(r, "relay: the source's stream is broken (%s); waiting for it to restart", r->log.error);
+		warn(r, "relay: the source's stream is broken (%s); waiting for it to restart",
+		     console_log_error(&r->log));
 	}
-	if (r->log.write != before)
+	if (console_log_end(&r->log) != before)
 		fan_out(r);
 	leave(r);
 	return rc;
@@ -1215,7 +1197,7 @@ uint64_t relay_backlog_bytes(const struct relay *r)
 
 uint64_t relay_write_cursor(const struct relay *r)
 {
-	return r->log.write;
+	return console_log_end(&r->log);
 }
 
 static const char *event_name(enum relay_client_event ev)

@@ -30,6 +30,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define RELAY_PORT_DEFAULT 53742 /* Slippi Launcher's first relay port (53741 + connection id 1) */
 #define RELAY_HOST_DEFAULT "127.0.0.1"
 #define RELAY_MAX_CLIENTS_DEFAULT 32
@@ -164,3 +168,7 @@ const char *relay_client_mode_name(enum relay_client_mode mode);
 /* The JSON form of a client event (docs/events.md), without a trailing newline. */
 bool relay_client_event_json(struct bytes *out, const char *relay_address, enum relay_client_event ev,
 			     const struct relay_client_info *info, const char *reason);
+
+#ifdef __cplusplus
+}
+#endif

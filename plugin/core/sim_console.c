@@ -173,8 +173,9 @@ static void produce_frame(struct sim_console *sim)
 {
 	struct game *g = &sim->games[sim->game_i];
 	size_t from = g->frames.offsets[sim->frame_i], to = g->frames.offsets[sim->frame_i + 1];
-	if (console_log_append(&sim->server.log, g->replay.events + from, to - from) < 0) {
-		sim_log(sim, "andross: console-sim: %s", sim->server.log.error);
+	struct console_log *log = console_server_log(&sim->server);
+	if (console_log_append(log, g->replay.events + from, to - from) < 0) {
+		sim_log(sim, "andross: console-sim: %s", console_log_error(log));
 		sim->failed = true;
 		finish(sim, 1);
 		return;

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 extern const uint16_t sjis_double_byte_table[60][188];
 
 /*
@@ -14,3 +18,7 @@ extern const uint16_t sjis_double_byte_table[60][188];
  * as the Slippi tools show them. Bytes that do not decode become U+FFFD. Returns the UTF-8 length written.
  */
 size_t sjis_to_utf8(const uint8_t *in, size_t in_len, char *out, size_t out_cap, bool halfwidth);
+
+#ifdef __cplusplus
+}
+#endif

@@ -55,7 +55,8 @@ static int pwrite_all(int fd, const uint8_t *data, size_t len, off_t offset)
 	return 0;
 }
 
-int slp_file_open(struct slp_file_writer *w, const char *dir, const struct timespec *start, const char *console_nick)
+int slp_file_open(struct slp_file_writer *w, const char *dir, const char *name, const struct timespec *start,
+		  const char *console_nick)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
@@ -65,12 +66,13 @@ int slp_file_open(struct slp_file_writer *w, const char *dir, const struct times
 	time_t secs = start->tv_sec;
 	localtime_r(&secs, &tm);
 	char stamp[32];
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	strftime(stamp, sizeof(stamp), "Game_%Y%m%dT%H%M%S", &tm);
+	const char *base = name && *name ? name : stamp;
 	for (int attempt = 1; attempt < 1000; attempt++) {
 		if (attempt == 1)
-			snprintf(w->path, sizeof(w->path), "%s/Game_%s.slp", dir, stamp);
+			snprintf(w->path, sizeof(w->path), "%s/%s.slp", dir, base);
 		else
-			snprintf(w->path, sizeof(w->path), "%s/Game_%s_%d.slp", dir, stamp, attempt);
+			snprintf(w->path, sizeof(w->path), "%s/%s_%d.slp", dir, base, attempt);
 		w->fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (w->fd >= 0)
 			break;

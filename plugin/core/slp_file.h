@@ -14,6 +14,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct slp_file_writer {
 	int fd;
 	char path[4096];
@@ -26,11 +30,13 @@ struct slp_file_writer {
 };
 
 /*
- * Creates DIR/Game_YYYYMMDDTHHMMSS.slp (local time of `start`), never replacing an existing file: a taken name
- * gets a suffix (`Game_..._2.slp`, ...). Writes the 15-byte header. Holds an exclusive flock(2) on the file until
- * slp_file_close, so `andross repair` leaves a file being written alone. Returns 0 or -1 with w->error.
+ * Creates DIR/Game_YYYYMMDDTHHMMSS.slp (local time of `start`), or DIR/NAME.slp when name is not NULL or "",
+ * never replacing an existing file: a taken name gets a suffix (`Game_..._2.slp`, `NAME_2.slp`, ...). Writes the
+ * 15-byte header. Holds an exclusive flock(2) on the file until slp_file_close, so `andross repair` leaves a file
+ * being written alone. Returns 0 or -1 with w->error.
  */
-int slp_file_open(struct slp_file_writer *w, const char *dir, const struct timespec *start, const char *console_nick);
+int slp_file_open(struct slp_file_writer *w, const char *dir, const char *name, const struct timespec *start,
+		  const char *console_nick);
 /* Appends one wire event (never a reassembled message). Buffered until slp_file_flush. An event after
  * slp_file_finish (a repeated Game End) drops the footer again; finish once more to restore it. */
 int slp_file_write_event(struct slp_file_writer *w, const struct slp_event *ev);
@@ -128,3 +134,7 @@ void slp_file_safe_name(char *dst, size_t dst_size, const char *name, const char
 /* Reads a whole regular file into memory (at most max_bytes); anything else (a FIFO, a device) is an error at
  * once, never a blocking open. Returns 0, or -1 with err naming the path. */
 int slp_read_whole_file(const char *path, size_t max_bytes, struct bytes *out, char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif

@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct slp_frame_tracker {
 	bool have_frame;
 	int32_t frame;
@@ -28,3 +32,7 @@ struct slp_frame_cuts {
 /* Finds the frames of a stream of event bytes. Returns 0, or -1 when out of memory. */
 int slp_frame_cuts_build(const uint8_t *events, size_t size, struct slp_frame_cuts *out);
 void slp_frame_cuts_free(struct slp_frame_cuts *cuts);
+
+#ifdef __cplusplus
+}
+#endif

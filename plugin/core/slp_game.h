@@ -12,6 +12,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SLP_MAX_PLAYERS 4
 #define SLP_PLAYER_TYPE_EMPTY 3
 
@@ -151,3 +155,7 @@ enum slp_game_json_player_fields {
  */
 void slp_game_json_players(struct json_writer *jw, const char *key, const struct slp_game *g, unsigned fields);
 const char *slp_game_event_name(enum slp_game_event_type type);
+
+#ifdef __cplusplus
+}
+#endif

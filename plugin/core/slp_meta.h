@@ -13,6 +13,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SLP_META_MAX_CHARACTERS 32
 
 struct slp_meta_player {
@@ -36,3 +40,7 @@ void slp_meta_init(struct slp_meta *m, const struct timespec *start_time, const 
 void slp_meta_handle(struct slp_meta *m, const struct slp_event *ev);
 /* Appends `U\x08metadata{...}}`: the metadata key and value, then the closing brace of the file. */
 bool slp_meta_encode_footer(const struct slp_meta *m, struct bytes *out);
+
+#ifdef __cplusplus
+}
+#endif

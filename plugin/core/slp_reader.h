@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SLP_HEADER_SIZE 15
 #define SLP_RAW_LENGTH_OFFSET 11
 extern const uint8_t slp_header_signature[11];
@@ -40,3 +44,7 @@ int slp_container_parse(const uint8_t *file, size_t size, struct slp_container *
  */
 int slp_container_parse_footer(const uint8_t *file, size_t size, size_t off, size_t *value_offset, size_t *value_size,
 			       bool *closed, char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif

@@ -16,7 +16,8 @@ struct slp_recorder {
 	struct slp_recorder_options opts;
 	struct slp_recorder_callbacks cb;
 	char out_dir[4096];
-	bool make_out_dir; /* set_out_dir's folder is made when its first file is */
+	bool make_out_dir;   /* set_out_dir's folder is made when its first file is */
+	char file_name[256]; /* "": Game_<time>.slp */
 	char console_nick[64];
 	struct slp_splitter splitter;
 	struct slp_game game;
@@ -160,7 +161,7 @@ static void open_file(struct slp_recorder *r)
 	r->file_reported_finished = false;
 	if (r->make_out_dir && slp_file_make_dirs(r->out_dir) == 0)
 		r->make_out_dir = false; /* a failure shows as the file's own below */
-	if (slp_file_open(&r->file, r->out_dir, &now, r->console_nick) < 0) {
+	if (slp_file_open(&r->file, r->out_dir, r->file_name, &now, r->console_nick) < 0) {
 		fail_file(r, false);
 		drop_head(r);
 		return;
@@ -332,6 +333,11 @@ void slp_recorder_set_out_dir(struct slp_recorder *r, const char *out_dir)
 {
 	snprintf(r->out_dir, sizeof(r->out_dir), "%s", out_dir ? out_dir : "");
 	r->make_out_dir = r->out_dir[0] != 0;
+}
+
+void slp_recorder_set_file_name(struct slp_recorder *r, const char *name)
+{
+	utf8_truncate(r->file_name, sizeof(r->file_name), name);
 }
 
 void slp_recorder_set_console_nick(struct slp_recorder *r, const char *nick)

@@ -16,6 +16,10 @@
 
 #include <stdbool.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct slp_recorder;
 
 struct slp_recorder_callbacks {
@@ -56,9 +60,15 @@ void slp_recorder_end(struct slp_recorder *r);
 /* The folder of the next game's file (the current file stays where it is), made with that file if missing; NULL
  * or "": write no more files. */
 void slp_recorder_set_out_dir(struct slp_recorder *r, const char *out_dir);
+/* The name of the next games' files: NAME.slp, then NAME_2.slp, ... in the folder; NULL or "": Game_<time>.slp. */
+void slp_recorder_set_file_name(struct slp_recorder *r, const char *name);
 /* The console's name for the metadata of the current (if not yet finished) and later files; "" keeps "unknown". */
 void slp_recorder_set_console_nick(struct slp_recorder *r, const char *nick);
 const struct slp_game *slp_recorder_game(const struct slp_recorder *r);
 /* Games whose file was finished, and games whose file could not be written whole (see file_failed). */
 uint64_t slp_recorder_games_written(const struct slp_recorder *r);
 uint64_t slp_recorder_games_failed(const struct slp_recorder *r);
+
+#ifdef __cplusplus
+}
+#endif

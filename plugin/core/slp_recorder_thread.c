@@ -10,8 +10,9 @@
 enum item_kind {
 	ITEM_DATA,
 	ITEM_RESTART,
-	ITEM_NICK,    /* data: the nickname, NUL-terminated */
-	ITEM_OUT_DIR, /* data: the folder, NUL-terminated */
+	ITEM_NICK,      /* data: the nickname, NUL-terminated */
+	ITEM_OUT_DIR,   /* data: the folder, NUL-terminated */
+	ITEM_FILE_NAME, /* data: the file name, NUL-terminated */
 	ITEM_END,
 	ITEM_QUIT,
 };
@@ -113,6 +114,9 @@ static void *run(void *arg)
 			break;
 		case ITEM_OUT_DIR:
 			slp_recorder_set_out_dir(t->rec, (const char *)it->data);
+			break;
+		case ITEM_FILE_NAME:
+			slp_recorder_set_file_name(t->rec, (const char *)it->data);
 			break;
 		case ITEM_END:
 		case ITEM_QUIT:
@@ -223,6 +227,11 @@ void slp_recorder_thread_set_console_nick(struct slp_recorder_thread *t, const c
 void slp_recorder_thread_set_out_dir(struct slp_recorder_thread *t, const char *out_dir)
 {
 	push_text(t, ITEM_OUT_DIR, out_dir);
+}
+
+void slp_recorder_thread_set_file_name(struct slp_recorder_thread *t, const char *name)
+{
+	push_text(t, ITEM_FILE_NAME, name);
 }
 
 void slp_recorder_thread_end(struct slp_recorder_thread *t)

@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define SLP_RECORDER_QUEUE_DEFAULT_BYTES (256u * 1024u * 1024u)
 
 struct slp_recorder_thread;
@@ -32,9 +36,15 @@ void slp_recorder_thread_restart_at_boundary(struct slp_recorder_thread *t);
 void slp_recorder_thread_set_console_nick(struct slp_recorder_thread *t, const char *nick);
 /* Queues a new folder for the next game's file (see slp_recorder_set_out_dir). */
 void slp_recorder_thread_set_out_dir(struct slp_recorder_thread *t, const char *out_dir);
+/* Queues a name for the next games' files (see slp_recorder_set_file_name). */
+void slp_recorder_thread_set_file_name(struct slp_recorder_thread *t, const char *name);
 /* Queues the end of the source (see slp_recorder_end). */
 void slp_recorder_thread_end(struct slp_recorder_thread *t);
 /* Bytes queued and not yet handled. */
 size_t slp_recorder_thread_queued_bytes(struct slp_recorder_thread *t);
 /* Handles everything queued, ends the source, joins the thread and frees it. */
 void slp_recorder_thread_destroy(struct slp_recorder_thread *t);
+
+#ifdef __cplusplus
+}
+#endif

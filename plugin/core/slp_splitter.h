@@ -18,6 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum slp_command {
 	SLP_CMD_MESSAGE_SPLITTER = 0x10,
 	SLP_CMD_EVENT_PAYLOADS = 0x35,
@@ -81,3 +85,7 @@ static inline size_t slp_splitter_pending_bytes(const struct slp_splitter *s)
 /* Parses an Event Payloads event (command byte included) into a size table. Returns 0, or -1 with a message. */
 int slp_parse_event_payloads(const uint8_t *ev, size_t size, bool declared[256], uint16_t payload_size[256], char *err,
 			     size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif

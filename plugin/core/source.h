@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum source_state {
 	SOURCE_DISCONNECTED = 0,
 	SOURCE_CONNECTING,
@@ -77,3 +81,7 @@ bool source_gap_event_json(struct bytes *out, const char *url, uint64_t from_byt
 extern const struct source_kind source_kind_file;
 extern const struct source_kind source_kind_console, source_kind_relay;
 extern const struct source_kind source_kind_dolphin;
+
+#ifdef __cplusplus
+}
+#endif

@@ -11,8 +11,14 @@
  * (the first reconnect delay, doubled after each failed attempt up to 16x; default 250). Only a healthy session
  * (up for HEALTHY_SESSION_MS and at least one whole event delivered) resets the delay, so a peer that answers and
  * hangs up, or lies in every session, is retried at the capped delay rather than four times a second.
+ *
+ * Each attempt resolves HOST first, off the loop's thread (net/resolve.h), then connects to the first address: a
+ * name whose lookup hangs delays this source only, never the loop. A lookup that fails is a failed attempt like a
+ * refused connect ("cannot resolve HOST: ..."), with the same backoff; no idle timeout runs while it is pending (the
+ * system resolver's own timeout bounds it).
  */
 #include "console_proto.h"
+#include "net/resolve.h"
 #include "net/sock.h"
 #include "slp_splitter.h"
 #include "source.h"
@@ -38,6 +44,7 @@
 
 enum phase {
 	PHASE_IDLE,       /* waiting to reconnect */
+	PHASE_RESOLVING,  /* HOST is being looked up */
 	PHASE_CONNECTING, /* TCP connect in progress */
 	PHASE_DETECT,     /* handshake sent, the first bytes decide the mode */
 	PHASE_FRAMED,     /* console protocol */
@@ -62,6 +69,7 @@ struct console_source {
 	uint64_t session_start_ms; /* when the TCP connect completed */
 	uint64_t session_events;   /* whole events delivered in this session */
 	uint64_t check_timer, retry_timer;
+	uint64_t resolve_id;  /* the lookup in progress */
 	uint64_t retry_at_ms; /* while a retry is scheduled */
 	struct bytes tx;
 	uint8_t detect[13];
@@ -131,6 +139,10 @@ static void deliver(struct console_source *cs, const uint8_t *data, size_t len)
 
 static void close_socket(struct console_source *cs)
 {
+	if (cs->resolve_id) {
+		net_loop_resolve_cancel(cs->loop, cs->resolve_id);
+		cs->resolve_id = 0;
+	}
 	if (cs->fd >= 0) {
 		net_loop_unwatch(cs->loop, cs->fd);
 		net_close(cs->fd);
@@ -609,21 +621,35 @@ static void on_io(void *ud, int fd, unsigned events)
 	}
 }
 
-static void start_connect(struct console_source *cs)
+static void on_resolved(void *ud, const struct net_resolve_answer *a)
 {
+	struct console_source *cs = ud;
+	cs->resolve_id = 0;
+	if (!a->addr) {
+		session_fail(cs, "%s", a->error);
+		return;
+	}
 	char err[256] = "";
-	cs->stop = 0;
-	cs->sessions++;
-	emit_state(cs, SOURCE_CONNECTING, "connecting to %s:%u (attempt %u)", cs->host, cs->port, cs->attempts + 1);
-	cs->fd = net_tcp_connect_start(cs->host, cs->port, err, sizeof(err));
+	cs->fd = net_tcp_connect_addr(a->addr, a->addr_len, err, sizeof(err));
 	if (cs->fd < 0) {
-		session_fail(cs, "%s", err);
+		session_fail(cs, "cannot connect to %s:%u: %s", cs->host, cs->port, err);
 		return;
 	}
 	cs->phase = PHASE_CONNECTING;
 	cs->last_rx_ms = net_now_ms();
 	if (net_loop_watch(cs->loop, cs->fd, NET_WRITE, on_io, cs) < 0)
 		session_fail(cs, "cannot watch the socket");
+}
+
+static void start_connect(struct console_source *cs)
+{
+	cs->stop = 0;
+	cs->sessions++;
+	emit_state(cs, SOURCE_CONNECTING, "connecting to %s:%u (attempt %u)", cs->host, cs->port, cs->attempts + 1);
+	cs->phase = PHASE_RESOLVING;
+	cs->resolve_id = net_loop_resolve(cs->loop, cs->host, cs->port, AF_UNSPEC, on_resolved, cs);
+	if (!cs->resolve_id)
+		session_fail(cs, "cannot resolve %s: out of memory", cs->host);
 }
 
 static void on_check(void *ud)

@@ -30,14 +30,20 @@
  * are reported with the reason through `state` (waiting) and the source reconnects with backoff; it never gives
  * up. The backoff starts again only after a session that delivered a game message, so a Dolphin that answers and
  * hangs up at once, or lies at once, is retried less and less often.
+ *
+ * Each attempt resolves HOST off the loop's thread (net/resolve.h) before it makes its ENet host and dials: a name
+ * whose lookup hangs delays this source only. ENet 1.3 speaks IPv4 only, so the lookup asks for an IPv4 address,
+ * and a name with IPv6 addresses only (or an IPv6 address) fails the attempt with a reason that says so.
  */
 #include "source.h"
 #include "utf8.h"
 #include "dolphin_proto.h"
+#include "net/resolve.h"
 #include "net/sock.h"
 #include "slp_splitter.h"
 
 #include <enet/enet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +86,7 @@ struct dolphin_source {
 	uint64_t service_timer;
 	uint64_t retry_timer;
 	uint64_t retry_at_ms; /* while a retry is scheduled */
+	uint64_t resolve_id;  /* the lookup in progress */
 	unsigned failures;    /* in a row, for the backoff */
 	bool have_cursor;
 	uint32_t cursor; /* the next message expected */
@@ -221,17 +228,21 @@ static void retry_later(struct dolphin_source *ds, enum source_state state, cons
 	set_state(ds, state, reason);
 }
 
-static void start_connect(struct dolphin_source *ds)
+static void on_resolved(void *ud, const struct net_resolve_answer *a)
 {
-	char reason[256];
-	ENetAddress addr = {0};
-	addr.port = ds->port;
-	/* a numeric address never blocks; a name is resolved by the system (which may block briefly) */
-	if (enet_address_set_host_ip(&addr, ds->host) != 0 && enet_address_set_host(&addr, ds->host) != 0) {
-		snprintf(reason, sizeof(reason), "cannot resolve '%s'", ds->host);
+	struct dolphin_source *ds = ud;
+	char reason[512];
+	ds->resolve_id = 0;
+	if (!a->addr) {
+		snprintf(reason, sizeof(reason), "%s%s", a->error,
+			 a->other_family_only ? " (Slippi Dolphin is reached over ENet 1.3, which takes IPv4 only)"
+					      : "");
 		retry_later(ds, SOURCE_WAITING, reason);
 		return;
 	}
+	ENetAddress addr = {0};
+	addr.host = ((const struct sockaddr_in *)a->addr)->sin_addr.s_addr; /* both in network byte order */
+	addr.port = ds->port;
 	if (!ds->enet && !open_host(ds)) {
 		retry_later(ds, SOURCE_WAITING, "cannot create an ENet host (UDP socket)");
 		return;
@@ -244,9 +255,19 @@ static void start_connect(struct dolphin_source *ds)
 	enet_peer_timeout(ds->peer, 0, DOLPHIN_PEER_TIMEOUT_MIN_MS, DOLPHIN_PEER_TIMEOUT_MAX_MS);
 	ds->link = LINK_CONNECTING;
 	ds->link_deadline_ms = net_now_ms() + DOLPHIN_CONNECT_TIMEOUT_MS;
+	service(ds);
+}
+
+static void start_connect(struct dolphin_source *ds)
+{
+	char reason[256];
 	snprintf(reason, sizeof(reason), "connecting to Dolphin at %s:%u", ds->host, ds->port);
 	set_state(ds, SOURCE_CONNECTING, reason);
-	service(ds);
+	ds->resolve_id = net_loop_resolve(ds->loop, ds->host, ds->port, AF_INET, on_resolved, ds);
+	if (!ds->resolve_id) {
+		snprintf(reason, sizeof(reason), "cannot resolve %s: out of memory", ds->host);
+		retry_later(ds, SOURCE_WAITING, reason);
+	}
 }
 
 static bool send_message(struct dolphin_source *ds, const struct dolphin_msg *msg)
@@ -487,6 +508,7 @@ static void dolphin_destroy(struct source *src)
 		net_loop_cancel(ds->loop, ds->retry_timer);
 	if (ds->service_timer)
 		net_loop_cancel(ds->loop, ds->service_timer);
+	net_loop_resolve_cancel(ds->loop, ds->resolve_id);
 	if (ds->peer) {
 		enet_peer_disconnect_now(ds->peer, 0);
 		ds->peer = NULL;

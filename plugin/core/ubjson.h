@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define UBJ_MAX_DEPTH 32
 
 enum ubj_type {
@@ -92,3 +96,7 @@ void ubj_w_blob(struct ubj_writer *w, const uint8_t *data, size_t len);
 /* The same with the len bytes left for the caller to fill (zeroed here): returns their offset in the output, or
  * SIZE_MAX when the writer failed. */
 size_t ubj_w_blob_reserve(struct ubj_writer *w, size_t len);
+
+#ifdef __cplusplus
+}
+#endif

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Length of the valid UTF-8 sequence at s (at most len bytes, len >= 1): 1-4, or 0 when it is not valid
  * (overlong forms, surrogates and code points above U+10FFFF are not). */
 size_t utf8_sequence_length(const uint8_t *s, size_t len);
@@ -17,3 +21,7 @@ size_t utf8_encode(uint32_t cp, char out[4]);
  * UTF-8 are left out, so dst is always valid UTF-8. Returns the bytes written, the NUL not counted.
  */
 size_t utf8_truncate(char *dst, size_t dst_size, const char *src);
+
+#ifdef __cplusplus
+}
+#endif

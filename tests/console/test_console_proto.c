@@ -407,15 +407,15 @@ static void test_server_messages_are_whole_events_with_game_boundaries(void **st
 	bytes_init(&got, 0);
 	/* appended in odd chunks: only whole events are served */
 	for (size_t i = 0; i < l1; i += 777)
-		assert_int_equal(console_log_append(&s.log, e1 + i, i + 777 < l1 ? 777 : l1 - i), 0);
-	assert_false(s.log.in_game);
-	assert_int_equal(console_log_append(&s.log, e2, l2), 0);
+		assert_int_equal(console_log_append(console_server_log(&s), e1 + i, i + 777 < l1 ? 777 : l1 - i), 0);
+	assert_false(console_log_in_game(console_server_log(&s)));
+	assert_int_equal(console_log_append(console_server_log(&s), e2, l2), 0);
 	size_t msgs = drain(&s, &se, &got, NULL);
 	assert_true(msgs > 10);
 	assert_int_equal(got.len, l1 + l2);
 	assert_memory_equal(got.data, e1, l1);
 	assert_memory_equal(got.data + l1, e2, l2);
-	assert_true(s.log.base_cursor == l1);
+	assert_true(console_log_game_start(console_server_log(&s)) == l1);
 	console_server_free(&s);
 	bytes_free(&got);
 	bytes_free(&f1);
@@ -443,11 +443,11 @@ static void test_server_token_and_start_cursor_rules(void **state)
 	/* find an event boundary near half */
 	struct bytes tmp;
 	bytes_init(&tmp, 0);
-	assert_int_equal(console_log_append(&s.log, e1, 1), 0); /* a partial 0x35 */
-	assert_true(s.log.write == 0);
-	assert_int_equal(console_log_append(&s.log, e1 + 1, half - 1), 0);
-	assert_true(s.log.in_game);
-	uint64_t w = s.log.write;
+	assert_int_equal(console_log_append(console_server_log(&s), e1, 1), 0); /* a partial 0x35 */
+	assert_true(console_log_end(console_server_log(&s)) == 0);
+	assert_int_equal(console_log_append(console_server_log(&s), e1 + 1, half - 1), 0);
+	assert_true(console_log_in_game(console_server_log(&s)));
+	uint64_t w = console_log_end(console_server_log(&s));
 	assert_true(w <= half && w > half - 1000);
 	console_server_handshake(&s, &fresh, &b);
 	assert_true(b.cursor == 0 && b.token != 0 && b.token != a.token);
@@ -469,8 +469,8 @@ static void test_server_token_and_start_cursor_rules(void **state)
 	console_server_handshake(&s, &stranger, &c);
 	assert_true(!c.returning && c.token != 0x1234 && c.cursor == 0);
 	/* after the game: returning within the last game finishes its tail; fresh gets only future data */
-	assert_int_equal(console_log_append(&s.log, e1 + half, l1 - half), 0);
-	assert_false(s.log.in_game);
+	assert_int_equal(console_log_append(console_server_log(&s), e1 + half, l1 - half), 0);
+	assert_false(console_log_in_game(console_server_log(&s)));
 	back.cursor = at;
 	console_server_handshake(&s, &back, &c);
 	assert_true(c.returning && c.cursor == at);
@@ -503,22 +503,22 @@ static void test_server_overflow_jumps_with_force_pos(void **state)
 	console_server_handshake(&s, &fresh, &se);
 	struct bytes tx;
 	bytes_init(&tx, 0);
-	assert_int_equal(console_log_append(&s.log, e1, 100000), 0);
+	assert_int_equal(console_log_append(console_server_log(&s), e1, 100000), 0);
 	assert_int_equal(console_server_next(&s, &se, &tx), CONSOLE_NEXT_REPLAY);
 	uint64_t before = se.cursor;
 	/* more than the 3 MiB history goes by */
 	assert_true(l1 > CONSOLE_HISTORY_BYTES + 100000);
-	assert_int_equal(console_log_append(&s.log, e1 + 100000, l1 - 100000), 0);
-	assert_false(console_log_readable(&s.log, before));
+	assert_int_equal(console_log_append(console_server_log(&s), e1 + 100000, l1 - 100000), 0);
+	assert_false(console_log_readable(console_server_log(&s), before));
 	assert_int_equal(console_server_next(&s, &se, &tx), CONSOLE_NEXT_OVERFLOW);
-	assert_true(se.cursor == s.log.write && se.force_next);
+	assert_true(se.cursor == console_log_end(console_server_log(&s)) && se.force_next);
 	/* the next REPLAY (once there is data) carries forcePos and the new pos */
 	assert_int_equal(console_server_next(&s, &se, &tx), CONSOLE_NEXT_NONE);
 	const uint8_t *e2;
 	size_t l2;
 	struct bytes f2;
 	assert_true(read_replay_events("geckoCodes.slp", &f2, &e2, &l2));
-	assert_int_equal(console_log_append(&s.log, e2, l2), 0);
+	assert_int_equal(console_log_append(console_server_log(&s), e2, l2), 0);
 	bytes_clear(&tx);
 	assert_int_equal(console_server_next(&s, &se, &tx), CONSOLE_NEXT_REPLAY);
 	struct console_msg m;
@@ -531,7 +531,7 @@ static void test_server_overflow_jumps_with_force_pos(void **state)
 	assert_int_equal(console_msg_decode(tx.data + 4, tx.len - 4, &m, err, sizeof(err)), 0);
 	assert_false(m.force_pos);
 	/* a misaligned cursor is never served */
-	assert_false(console_log_readable(&s.log, l1 + 1));
+	assert_false(console_log_readable(console_server_log(&s), l1 + 1));
 	console_server_free(&s);
 	bytes_free(&tx);
 	bytes_free(&f1);
@@ -544,15 +544,15 @@ static void test_server_log_rejects_bad_streams(void **state)
 	struct console_log log;
 	assert_int_equal(console_log_init(&log, 0), 0);
 	assert_int_equal(console_log_append(&log, (const uint8_t *)"\x36\x00", 2), -1);
-	assert_non_null(strstr(log.error, "before any Event Payloads"));
+	assert_non_null(strstr(console_log_error(&log), "before any Event Payloads"));
 	console_log_free(&log);
 	assert_int_equal(console_log_init(&log, 0), 0);
 	/* Event Payloads declaring 0x36 with 2 bytes, then an undeclared 0x40 */
 	assert_int_equal(console_log_append(&log, (const uint8_t *)"\x35\x04\x36\x00\x02", 5), 0);
 	assert_int_equal(console_log_append(&log, (const uint8_t *)"HELO\0\x36\x01\x02", 8), 0);
-	assert_true(log.write == 8);
+	assert_true(console_log_end(&log) == 8);
 	assert_int_equal(console_log_append(&log, (const uint8_t *)"\x40", 1), -1);
-	assert_non_null(strstr(log.error, "undeclared command 0x40"));
+	assert_non_null(strstr(console_log_error(&log), "undeclared command 0x40"));
 	console_log_free(&log);
 	assert_int_equal(console_log_init(&log, 0), 0);
 	assert_int_equal(console_log_append(&log, (const uint8_t *)"\x35\x05\x36\x00\x02\x00", 6), -1);

@@ -591,7 +591,7 @@ static void child_writer(const struct replay *r, const char *dir, int ready_fd, 
 {
 	struct slp_file_writer *w = malloc(sizeof(*w));
 	struct timespec start = {.tv_sec = 1700000000};
-	if (!w || slp_file_open(w, dir, &start, "test") < 0)
+	if (!w || slp_file_open(w, dir, NULL, &start, "test") < 0)
 		_exit(10);
 	struct slp_splitter s;
 	slp_splitter_init(&s);

@@ -582,6 +582,54 @@ static void test_add_remove_cycles_from_another_thread(void **state)
 	engine_destroy(e);
 }
 
+/* demo:// plays the replays of the engine's demo folder in real time, read as a Wii would be. */
+static void test_demo_plays_the_demo_folder_in_real_time(void **state)
+{
+	(void)state;
+	char demo[512], out[512], err[256], cmd[1200];
+	temp_dir("demo-replays", demo, sizeof(demo));
+	temp_dir("demo-out", out, sizeof(out));
+	snprintf(cmd, sizeof(cmd), "cp '%s/v3.13.slp' '%s/'", ANDROSS_REPLAY_DIR, demo);
+	assert_int_equal(system(cmd), 0);
+
+	seen_reset();
+	struct engine_options eo = {0};
+	snprintf(eo.demo_dir, sizeof(eo.demo_dir), "%s", demo);
+	struct engine *e = engine_create(&eo, &callbacks, err, sizeof(err));
+	assert_non_null(e);
+	assert_int_equal(engine_start(e, err, sizeof(err)), 0);
+	struct engine_session_options o;
+	engine_session_options_init(&o);
+	snprintf(o.url, sizeof(o.url), "demo://");
+	snprintf(o.out_dir, sizeof(o.out_dir), "%s", out);
+	snprintf(o.file_name, sizeof(o.file_name), "2026-11-28 10-00-00 - Demo"); /* named after a video */
+	uint32_t id = engine_add(e, &o, err, sizeof(err));
+	assert_int_not_equal(id, 0);
+	uint64_t t0 = net_now_ms();
+	uint64_t one = 1;
+	wait_status(e, id, games_recorded_at_least, &one, "the demo's first game");
+	uint64_t took = net_now_ms() - t0;
+	static struct engine_session_status st;
+	assert_true(engine_status(e, id, &st));
+	assert_string_equal(st.options.url, "demo://");
+	assert_string_equal(st.console_nick, "andross demo");
+	assert_int_equal(st.state, SOURCE_CONNECTED);
+	/* real time: the game's 148 frames take about 2.5 s */
+	fprintf(stderr, "the demo's first game took %llu ms\n", (unsigned long long)took);
+	assert_true(took >= 2000);
+	assert_file_is_replay(st.last_file, "v3.13.slp");
+	char want[1024];
+	snprintf(want, sizeof(want), "%s/2026-11-28 10-00-00 - Demo.slp", out);
+	assert_string_equal(st.last_file, want);
+	engine_destroy(e);
+
+	/* no demo folder: a clear error */
+	e = start_engine();
+	assert_int_equal(engine_add(e, &o, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "demo://"));
+	engine_destroy(e);
+}
+
 /* ---- relay clients: a raw reader thread, and a console:// source on a loop thread of the test's ---- */
 
 struct raw_reader {
@@ -919,6 +967,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_sessions_a_simulator_and_a_file),
 		cmocka_unit_test(test_bad_sessions_are_refused_with_a_reason),
+		cmocka_unit_test(test_demo_plays_the_demo_folder_in_real_time),
 		cmocka_unit_test(test_a_wii_name_cut_mid_character_is_kept_whole_characters_only),
 		cmocka_unit_test(test_removed_mid_game_leaves_a_finished_file),
 		cmocka_unit_test(test_destroy_during_reconnect_backoff_is_quick),

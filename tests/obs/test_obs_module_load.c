@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <setjmp.h>
 #include <stddef.h>
@@ -36,6 +39,7 @@ static struct log_capture captured = {.mutex = PTHREAD_MUTEX_INITIALIZER};
 struct harness {
 	long allocs_before_startup;
 	bool obs_running;
+	const char *config_dir; /* libobs's module config folder for the next start; NULL: none */
 };
 
 static struct harness harness;
@@ -93,7 +97,7 @@ static int start_headless_obs(void **state)
 	/* xvfb-run can hand over a display that does not accept connections yet on a loaded machine: wait for it */
 	bool started = false;
 	for (int attempt = 0; attempt < 100 && !started; attempt++) {
-		started = obs_startup("en-US", NULL, NULL);
+		started = obs_startup("en-US", harness.config_dir, NULL);
 		if (!started) {
 			struct timespec pause = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
 			nanosleep(&pause, NULL);
@@ -170,6 +174,156 @@ static void test_andross_module_unloads_and_frees_everything_on_shutdown(void **
 	assert_int_equal(bnum_allocs(), harness.allocs_before_startup);
 }
 
+/* ---- the saved connections (the module's config folder: <config dir>/andross/connections.json) ---- */
+
+static char config_dir[512];
+
+static void write_settings(const char *text)
+{
+	char path[700];
+	snprintf(path, sizeof(path), "%s/andross", config_dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/andross/connections.json", config_dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *read_settings(void)
+{
+	char path[700];
+	snprintf(path, sizeof(path), "%s/andross/connections.json", config_dir);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	static char text[65536];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = 0;
+	fclose(f);
+	return text;
+}
+
+/* How many files in the module's config folder start with connections.json.damaged. */
+static int damaged_copies(void)
+{
+	char path[700];
+	snprintf(path, sizeof(path), "%s/andross", config_dir);
+	DIR *d = opendir(path);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += !strncmp(e->d_name, "connections.json.damaged", 24);
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static int start_with_config(void **state)
+{
+	(void)state;
+	snprintf(config_dir, sizeof(config_dir), "%s/obs-config-%d", ANDROSS_TEST_TMP, (int)getpid());
+	char cmd[800];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", config_dir, config_dir);
+	assert_int_equal(system(cmd), 0);
+	harness.config_dir = config_dir;
+	return 0;
+}
+
+static int stop_and_forget_config(void **state)
+{
+	stop_headless_obs(state);
+	harness.config_dir = NULL;
+	return 0;
+}
+
+static const char *state_of(long long id)
+{
+	static char json[4096];
+	calldata_t cd = {0};
+	calldata_set_int(&cd, "connection", id);
+	assert_true(proc_handler_call(obs_get_proc_handler(), "andross_get_state", &cd));
+	snprintf(json, sizeof(json), "%s", calldata_string(&cd, "json"));
+	calldata_free(&cd);
+	return json;
+}
+
+static void test_saved_connections_come_back(void **state)
+{
+	/* replays go to the test's folder, never the home folder (a headless libobs has no recording folder) */
+	char settings[2048];
+	snprintf(settings, sizeof(settings),
+		 "{\"version\":1,\"connections\":["
+		 "{\"name\":\"Demo\",\"url\":\"demo://\",\"relay\":{\"enabled\":false,\"listen\":\"127.0.0.1:0\"},"
+		 "\"folder\":\"%s\",\"autoConnect\":true},"
+		 "{\"name\":\"Setup 2\",\"url\":\"console://127.0.0.1:1\",\"folder\":\"%s\",\"autoConnect\":false}]}",
+		 config_dir, config_dir);
+	write_settings(settings);
+	assert_int_equal(start_headless_obs(state), 0);
+	open_and_init_andross();
+	assert_true(log_has_line_starting_with("[andross] engine started: 2 connections"));
+	/* the demo console plays in real time: within a few seconds its game is going on */
+	bool in_game = false;
+	for (int i = 0; i < 100 && !in_game; i++) {
+		in_game = strstr(state_of(1), "\"inGame\":true") != NULL;
+		if (!in_game) {
+			struct timespec pause = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+			nanosleep(&pause, NULL);
+		}
+	}
+	assert_true(in_game);
+	assert_string_equal(state_of(2), "null"); /* saved, not connected at start-up */
+	assert_string_equal(state_of(99), "null");
+	obs_shutdown();
+	harness.obs_running = false;
+	assert_true(log_has_line_starting_with("[andross] engine stopped in "));
+	assert_int_equal(bnum_allocs(), harness.allocs_before_startup);
+	assert_int_equal(damaged_copies(), 0);
+}
+
+static void test_damaged_settings_are_kept_aside(void **state)
+{
+	write_settings("{\"connections\": [ this is not JSON");
+	assert_int_equal(start_headless_obs(state), 0);
+	open_and_init_andross();
+	assert_true(log_has_line_starting_with("[andross] engine started: 0 connections"));
+	assert_int_equal(damaged_copies(), 1);
+	obs_shutdown();
+	harness.obs_running = false;
+	assert_int_equal(bnum_allocs(), harness.allocs_before_startup);
+}
+
+static void test_wrong_values_take_their_defaults(void **state)
+{
+	char settings[2048];
+	snprintf(settings, sizeof(settings),
+		 "{\"connections\":[{\"url\":\"demo://\",\"name\":5,\"relay\":{\"enabled\":\"yes\"},"
+		 "\"folder\":\"%s\",\"autoConnect\":false},{\"name\":\"no url\"}]}",
+		 config_dir);
+	write_settings(settings);
+	assert_int_equal(start_headless_obs(state), 0);
+	open_and_init_andross();
+	assert_true(log_has_line_starting_with("[andross] engine started: 1 connection"));
+	/* one warning names everything that was wrong */
+	bool warned = false;
+	pthread_mutex_lock(&captured.mutex);
+	for (size_t i = 0; i < captured.count; i++)
+		warned |= strstr(captured.lines[i],
+				 "wrong values took their defaults (name, enabled, a connection without "
+				 "a url (left out))") != NULL;
+	pthread_mutex_unlock(&captured.mutex);
+	assert_true(warned);
+	assert_int_equal(damaged_copies(), 1);
+	/* saved again with the defaults: the url as its name, the relay off */
+	const char *saved = read_settings();
+	assert_non_null(saved);
+	assert_non_null(strstr(saved, "\"name\":\"demo://\""));
+	assert_non_null(strstr(saved, "\"enabled\":false"));
+	obs_shutdown();
+	harness.obs_running = false;
+	assert_int_equal(bnum_allocs(), harness.allocs_before_startup);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +331,12 @@ int main(void)
 						stop_headless_obs),
 		cmocka_unit_test_setup_teardown(test_andross_module_unloads_and_frees_everything_on_shutdown,
 						start_headless_obs, stop_headless_obs),
+		cmocka_unit_test_setup_teardown(test_saved_connections_come_back, start_with_config,
+						stop_and_forget_config),
+		cmocka_unit_test_setup_teardown(test_damaged_settings_are_kept_aside, start_with_config,
+						stop_and_forget_config),
+		cmocka_unit_test_setup_teardown(test_wrong_values_take_their_defaults, start_with_config,
+						stop_and_forget_config),
 	};
 	return cmocka_run_group_tests_name("obs_module_load", tests, NULL, NULL);
 }

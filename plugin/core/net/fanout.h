@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct net_fanout_job {
 	int fd;
 	const uint8_t *data;
@@ -27,3 +31,7 @@ void net_fanout_destroy(struct net_fanout *f);
 void net_fanout_send(struct net_fanout *f, struct net_fanout_job *jobs, size_t n);
 
 #define NET_FANOUT_MIN_JOBS 16
+
+#ifdef __cplusplus
+}
+#endif

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include "loop.h"
+#include "resolve.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,13 +43,6 @@ struct timer {
 	void *ud;
 };
 
-/* a function posted from another thread */
-struct posted {
-	net_timer_fn fn;
-	void *ud;
-	struct posted *next;
-};
-
 /* what one wait reported for one descriptor */
 struct ready {
 	int fd;
@@ -77,7 +71,8 @@ struct net_loop {
 	int wake[2];
 	atomic_int stop;           /* lock-free, so both thread-safe and async-signal-safe */
 	pthread_mutex_t post_lock; /* guards the posted list only; never held while a function runs */
-	struct posted *posted_head, *posted_tail;
+	struct net_post *posted_head, *posted_tail;
+	struct net_resolver *resolver; /* net/resolve.c's state; its worker thread starts at the first name */
 };
 
 void net_thread_name(const char *name)
@@ -133,7 +128,17 @@ struct net_loop *net_loop_create(void)
 	pthread_mutex_init(&loop->post_lock, NULL);
 	loop->next_timer_id = 1;
 	loop->next_gen = 1;
+	loop->resolver = net_resolver_create(loop);
+	if (!loop->resolver) {
+		net_loop_destroy(loop);
+		return NULL;
+	}
 	return loop;
+}
+
+struct net_resolver *net_loop_resolver(struct net_loop *loop)
+{
+	return loop->resolver;
 }
 
 /* Runs what was posted before this call; what those functions post waits for the next pass. Returns false when
@@ -141,15 +146,18 @@ struct net_loop *net_loop_create(void)
 static bool run_posted(struct net_loop *loop)
 {
 	pthread_mutex_lock(&loop->post_lock);
-	struct posted *p = loop->posted_head;
+	struct net_post *p = loop->posted_head;
 	loop->posted_head = loop->posted_tail = NULL;
 	pthread_mutex_unlock(&loop->post_lock);
 	if (!p)
 		return false;
 	while (p) {
-		struct posted *next = p->next;
+		/* a caller's node may be freed by its function: read it first */
+		struct net_post *next = p->next;
+		bool loop_owned = p->loop_owned;
 		p->fn(p->ud);
-		free(p);
+		if (loop_owned)
+			free(p);
 		p = next;
 	}
 	return true;
@@ -161,12 +169,8 @@ void net_loop_run_posted(struct net_loop *loop)
 	}
 }
 
-int net_loop_post(struct net_loop *loop, net_timer_fn fn, void *ud)
+static void post(struct net_loop *loop, struct net_post *p)
 {
-	struct posted *p = malloc(sizeof(*p));
-	if (!p)
-		return -1;
-	*p = (struct posted){.fn = fn, .ud = ud};
 	pthread_mutex_lock(&loop->post_lock);
 	if (loop->posted_tail)
 		loop->posted_tail->next = p;
@@ -177,15 +181,34 @@ int net_loop_post(struct net_loop *loop, net_timer_fn fn, void *ud)
 	char c = 1;
 	ssize_t n = write(loop->wake[1], &c, 1); /* a full pipe already wakes the loop */
 	(void)n;
+}
+
+int net_loop_post(struct net_loop *loop, net_timer_fn fn, void *ud)
+{
+	struct net_post *p = malloc(sizeof(*p));
+	if (!p)
+		return -1;
+	*p = (struct net_post){.fn = fn, .ud = ud, .loop_owned = true};
+	post(loop, p);
 	return 0;
+}
+
+void net_loop_post_node(struct net_loop *loop, struct net_post *node, net_timer_fn fn, void *ud)
+{
+	*node = (struct net_post){.fn = fn, .ud = ud, .loop_owned = false};
+	post(loop, node);
 }
 
 void net_loop_destroy(struct net_loop *loop)
 {
 	if (!loop)
 		return;
+	/* no lookup answer may come after this: the resolver's thread is joined and its requests are dropped (their
+	 * answers already posted free themselves, below) */
+	net_resolver_close(loop->resolver);
 	/* posted functions own what they were given: run them (until none is left: one may post another) */
 	net_loop_run_posted(loop);
+	net_resolver_free(loop->resolver);
 	pthread_mutex_destroy(&loop->post_lock);
 #if LOOP_EPOLL
 	close(loop->epfd);

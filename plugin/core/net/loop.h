@@ -3,12 +3,17 @@
  * A single-threaded, non-blocking event loop: file-descriptor watchers and one-shot timers. Every socket that
  * sources, simulators and the relay use goes through this loop and net/sock.h, the only platform-specific code
  * (epoll on Linux, POSIX poll elsewhere; a Windows port replaces loop.c and sock.c). Not thread-safe, except
- * net_loop_post and net_loop_stop.
+ * net_loop_post, net_loop_post_node and net_loop_stop. Host names are resolved off the loop's thread by
+ * net/resolve.h, whose worker thread the loop owns.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define NET_READ 1u
 #define NET_WRITE 2u
@@ -19,6 +24,8 @@ typedef void (*net_io_fn)(void *ud, int fd, unsigned events);
 typedef void (*net_timer_fn)(void *ud);
 
 struct net_loop *net_loop_create(void);
+/* Drops every pending host-name lookup and joins the resolver's thread (which can wait for a lookup in progress:
+ * see net/resolve.h), then runs what is still posted, then frees the loop. */
 void net_loop_destroy(struct net_loop *loop);
 /* Watches fd for `events` (NET_READ | NET_WRITE), replacing an earlier watch of the same fd. Returns 0 or -1. */
 int net_loop_watch(struct net_loop *loop, int fd, unsigned events, net_io_fn fn, void *ud);
@@ -36,6 +43,16 @@ int net_loop_run_once(struct net_loop *loop, int timeout_ms);
  * posted when the loop is destroyed run in net_loop_destroy, on its caller's thread, so whatever they own is freed.
  */
 int net_loop_post(struct net_loop *loop, net_timer_fn fn, void *ud);
+/* The same with memory the caller provides, so it cannot fail: for a thread that must be able to hand every result
+ * to the loop (net/resolve.c). The node's fields are the loop's; it must stay valid until fn(ud) has run, and fn may
+ * free it. */
+struct net_post {
+	net_timer_fn fn;
+	void *ud;
+	struct net_post *next;
+	bool loop_owned; /* made by net_loop_post: freed after fn ran */
+};
+void net_loop_post_node(struct net_loop *loop, struct net_post *node, net_timer_fn fn, void *ud);
 /* Runs, on the calling thread, the functions posted so far: for the owner of a loop that no longer runs. */
 void net_loop_run_posted(struct net_loop *loop);
 /* Safe from any thread and from signal handlers. */
@@ -46,3 +63,7 @@ void net_thread_name(const char *name);
 /* Monotonic milliseconds and microseconds. */
 uint64_t net_now_ms(void);
 uint64_t net_now_us(void);
+
+#ifdef __cplusplus
+}
+#endif

@@ -81,31 +81,35 @@ int net_set_nodelay(int fd, bool on)
 	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
 }
 
+int net_tcp_connect_addr(const struct sockaddr *addr, socklen_t addr_len, char *err, size_t err_size)
+{
+	int fd = socket(addr->sa_family, SOCK_STREAM, 0);
+	if (fd < 0 || net_set_nonblocking(fd) < 0) {
+		snprintf(err, err_size, "cannot make a socket: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	net_set_nodelay(fd, true);
+	if (connect(fd, addr, addr_len) == 0 || errno == EINPROGRESS)
+		return fd;
+	snprintf(err, err_size, "%s", strerror(errno));
+	close(fd);
+	return -1;
+}
+
 int net_tcp_connect_start(const char *host, uint16_t port, char *err, size_t err_size)
 {
 	struct addrinfo *ai = NULL;
 	if (resolve(host, port, SOCK_STREAM, false, &ai, err, err_size) < 0)
 		return -1;
 	int fd = -1;
-	for (struct addrinfo *a = ai; a; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
-		if (fd < 0)
-			continue;
-		if (net_set_nonblocking(fd) < 0) {
-			close(fd);
-			fd = -1;
-			continue;
-		}
-		net_set_nodelay(fd, true);
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS)
-			break;
-		snprintf(err, err_size, "cannot connect to %s:%u: %s", host, port, strerror(errno));
-		close(fd);
-		fd = -1;
-	}
+	char why[160] = "no address";
+	for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next)
+		fd = net_tcp_connect_addr(a->ai_addr, a->ai_addrlen, why, sizeof(why));
 	freeaddrinfo(ai);
-	if (fd < 0 && err_size && !err[0])
-		snprintf(err, err_size, "cannot connect to %s:%u", host, port);
+	if (fd < 0)
+		snprintf(err, err_size, "cannot connect to %s:%u: %s", host, port, why);
 	return fd;
 }
 
@@ -165,20 +169,17 @@ int net_tcp_listen(const char *host, uint16_t port, int backlog, uint16_t *bound
 	return fd;
 }
 
-static void format_addr(const struct sockaddr_storage *ss, char *out, size_t out_size)
+void net_sockaddr_name(const struct sockaddr *addr, char *out, size_t out_size)
 {
 	char ip[INET6_ADDRSTRLEN] = "?";
-	uint16_t port = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+	if (addr->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)addr;
 		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-		port = ntohs(a->sin_port);
-		snprintf(out, out_size, "%s:%u", ip, port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		snprintf(out, out_size, "%s:%u", ip, ntohs(a->sin_port));
+	} else if (addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)addr;
 		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-		port = ntohs(a->sin6_port);
-		snprintf(out, out_size, "[%s]:%u", ip, port);
+		snprintf(out, out_size, "[%s]:%u", ip, ntohs(a->sin6_port));
 	} else {
 		snprintf(out, out_size, "?");
 	}
@@ -196,7 +197,7 @@ int net_tcp_accept(int listen_fd, char *peer, size_t peer_size)
 		return -1;
 	}
 	if (peer && peer_size)
-		format_addr(&ss, peer, peer_size);
+		net_sockaddr_name((const struct sockaddr *)&ss, peer, peer_size);
 	return fd;
 }
 
@@ -208,7 +209,7 @@ void net_peer_name(int fd, char *out, size_t out_size)
 		snprintf(out, out_size, "?");
 		return;
 	}
-	format_addr(&ss, out, out_size);
+	net_sockaddr_name((const struct sockaddr *)&ss, out, out_size);
 }
 
 int net_udp_bind(const char *host, uint16_t port, bool broadcast, char *err, size_t err_size)

@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Events out of OBS (docs/obs-websocket.md): the sessions' mailboxes are drained on OBS's UI thread, one task per
+ * burst, into global OBS signals and obs-websocket vendor events; frame events go out from the recorder thread, at
+ * most N a second per connection, when a client asked for them. And the vendor's requests, on obs-websocket's
+ * worker threads. The vendor API is reached through obs-websocket's procs (it works without obs-websocket).
+ */
+#include "andross-obs.h"
+
+#include "json_writer.h"
+#include "net/loop.h"
+
+#include <obs.h>
+#include <util/platform.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const event_types[] = {"connection", "gap",          "game_start",   "stock_lost",
+					  "game_end",   "relay_client", "replay_saved", "replay_failed"};
+#define N_EVENT_TYPES (sizeof(event_types) / sizeof(event_types[0]))
+
+/* ---- obs-websocket's vendor procs ---- */
+
+static proc_handler_t *websocket_ph;
+
+typedef void (*vendor_request_fn)(obs_data_t *request, obs_data_t *response, void *priv);
+
+struct vendor_callback {
+	vendor_request_fn callback;
+	void *priv;
+};
+
+static bool vendor_proc(const char *proc, calldata_t *cd)
+{
+	void *vendor = atomic_load(&andross->vendor);
+	if (!websocket_ph || !vendor)
+		return false;
+	calldata_set_ptr(cd, "vendor", vendor);
+	proc_handler_call(websocket_ph, proc, cd);
+	return calldata_bool(cd, "success");
+}
+
+/* An event to obs-websocket's clients: the event object plus connection {id, name}. */
+static void vendor_emit(const struct andross_connection *c, const char *type, const char *json)
+{
+	if (!atomic_load(&andross->vendor) || atomic_load(&andross->shutting_down))
+		return;
+	obs_data_t *data = obs_data_create_from_json(json);
+	if (!data)
+		return;
+	obs_data_t *conn = obs_data_create();
+	obs_data_set_int(conn, "id", c->id);
+	obs_data_set_string(conn, "name", c->name);
+	obs_data_set_obj(data, "connection", conn);
+	obs_data_release(conn);
+	calldata_t cd = {0};
+	calldata_set_string(&cd, "type", type);
+	calldata_set_ptr(&cd, "data", data);
+	vendor_proc("vendor_event_emit", &cd);
+	calldata_free(&cd);
+	obs_data_release(data); /* obs-websocket made its JSON during the call */
+}
+
+/* ---- the drain, on the UI thread ---- */
+
+static void fire_signal(const struct andross_connection *c, const struct game_note *n)
+{
+	for (size_t i = 0; i < N_EVENT_TYPES; i++) {
+		if (strcmp(n->type, event_types[i]))
+			continue;
+		char name[48];
+		snprintf(name, sizeof(name), "andross_%s", n->type);
+		calldata_t cd = {0};
+		calldata_set_int(&cd, "connection", c->id);
+		calldata_set_string(&cd, "json", n->json);
+		signal_handler_signal(obs_get_signal_handler(), name, &cd);
+		calldata_free(&cd);
+		return;
+	}
+}
+
+static void drain(void *param)
+{
+	uint32_t session = (uint32_t)(uintptr_t)param;
+	if (!andross || !andross->engine || atomic_load(&andross->shutting_down))
+		return;
+	struct game_mailbox *m = engine_mailbox(andross->engine, session);
+	if (!m)
+		return; /* removed since */
+	struct andross_connection c;
+	bool known = andross_connection_of_session(session, &c);
+	struct game_note notes[32];
+	size_t n;
+	while ((n = game_mailbox_take(m, notes, 32)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (known) {
+				fire_signal(&c, &notes[i]);
+				vendor_emit(&c, notes[i].type, notes[i].json);
+				andross_recording_note(&c, &notes[i]);
+			}
+			game_note_free(&notes[i]);
+		}
+	}
+	game_mailbox_release(m);
+}
+
+void andross_events_notify(uint32_t session)
+{
+	if (!atomic_load(&andross->shutting_down))
+		obs_queue_task(OBS_TASK_UI, drain, (void *)(uintptr_t)session, false);
+}
+
+/* ---- frame events, on a recorder thread ---- */
+
+#define FRAME_SLOTS 256
+static _Atomic uint64_t last_frame_ms[FRAME_SLOTS]; /* by session id, modulo: a throttle, not a record */
+
+void andross_events_frame(uint32_t session, const char *json, size_t len)
+{
+	(void)len;
+	if (!atomic_load(&andross->frame_events) || !atomic_load(&andross->vendor))
+		return;
+	uint64_t now = net_now_ms();
+	uint64_t period = 1000u / (uint64_t)atomic_load(&andross->frames_per_second);
+	_Atomic uint64_t *last = &last_frame_ms[session % FRAME_SLOTS];
+	uint64_t prev = atomic_load(last);
+	if (now - prev < period || !atomic_compare_exchange_strong(last, &prev, now))
+		return;
+	struct andross_connection c;
+	if (andross_connection_of_session(session, &c))
+		vendor_emit(&c, "frame", json);
+}
+
+/* ---- signals and the proc ---- */
+
+static void proc_get_state(void *data, calldata_t *cd)
+{
+	(void)data;
+	struct andross_connection c;
+	long long id = calldata_int(cd, "connection");
+	if (!andross || !andross->engine || id <= 0 || !andross_connection_get((uint32_t)id, &c) || !c.session) {
+		calldata_set_string(cd, "json", "null");
+		return;
+	}
+	struct game_mailbox *m = engine_mailbox(andross->engine, c.session);
+	struct game_snapshot g = {0};
+	if (m) {
+		game_mailbox_latest_wait(m, &g);
+		game_mailbox_release(m);
+	}
+	struct bytes out;
+	bytes_init(&out, 0);
+	if (andross_json_game_state(&out, c.id, &g) && bytes_append_byte(&out, 0))
+		calldata_set_string(cd, "json", (const char *)out.data);
+	bytes_free(&out);
+}
+
+void andross_events_register(void)
+{
+	signal_handler_t *sh = obs_get_signal_handler();
+	for (size_t i = 0; i < N_EVENT_TYPES; i++) {
+		char decl[96];
+		snprintf(decl, sizeof(decl), "void andross_%s(int connection, string json)", event_types[i]);
+		signal_handler_add(sh, decl);
+	}
+	proc_handler_add(obs_get_proc_handler(), "void andross_get_state(in int connection, out string json)",
+			 proc_get_state, NULL);
+}
+
+/* ---- vendor requests, on obs-websocket's workers ---- */
+
+static void answer_error(obs_data_t *resp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void answer_error(obs_data_t *resp, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	obs_data_set_string(resp, "error", msg);
+}
+
+/* Copies a JSON object made with json_writer into the response. */
+static void answer_json(obs_data_t *resp, struct bytes *json)
+{
+	if (!bytes_append_byte(json, 0)) {
+		answer_error(resp, "out of memory");
+		return;
+	}
+	obs_data_t *d = obs_data_create_from_json((const char *)json->data);
+	if (d)
+		obs_data_apply(resp, d);
+	else
+		answer_error(resp, "out of memory");
+	obs_data_release(d);
+}
+
+static enum obs_data_type field_type(obs_data_t *d, const char *key)
+{
+	obs_data_item_t *it = d ? obs_data_item_byname(d, key) : NULL;
+	enum obs_data_type t = it ? obs_data_item_gettype(it) : OBS_DATA_NULL;
+	obs_data_item_release(&it);
+	return t;
+}
+
+/* Reads `id`: a whole number. Returns false with the error answered. */
+static bool request_id(obs_data_t *req, obs_data_t *resp, uint32_t *id)
+{
+	if (field_type(req, "id") != OBS_DATA_NUMBER) {
+		answer_error(resp, "id is required and must be a number");
+		return false;
+	}
+	double v = obs_data_get_double(req, "id");
+	if (v < 1 || v > UINT32_MAX || v != (double)(uint32_t)v) {
+		answer_error(resp, "id must be a whole number from 1");
+		return false;
+	}
+	*id = (uint32_t)v;
+	return true;
+}
+
+/* A string field: absent (false, no error), a string (true), or wrong (false, error answered, *bad set). */
+static bool request_string(obs_data_t *req, const char *key, char *out, size_t size, obs_data_t *resp, bool *bad)
+{
+	enum obs_data_type t = field_type(req, key);
+	if (t == OBS_DATA_NULL)
+		return false;
+	if (t != OBS_DATA_STRING) {
+		answer_error(resp, "%s must be a string", key);
+		*bad = true;
+		return false;
+	}
+	snprintf(out, size, "%s", obs_data_get_string(req, key));
+	return true;
+}
+
+static bool request_bool(obs_data_t *req, const char *key, bool *out, obs_data_t *resp, bool *bad)
+{
+	enum obs_data_type t = field_type(req, key);
+	if (t == OBS_DATA_NULL)
+		return false;
+	if (t != OBS_DATA_BOOLEAN) {
+		answer_error(resp, "%s must be true or false", key);
+		*bad = true;
+		return false;
+	}
+	*out = obs_data_get_bool(req, key);
+	return true;
+}
+
+/* The fields of AddConnection / UpdateConnection. Returns false with the error answered. */
+static bool read_connection(obs_data_t *req, obs_data_t *resp, struct andross_connection_request *r)
+{
+	memset(r, 0, sizeof(*r));
+	bool bad = false;
+	r->has_name = request_string(req, "name", r->c.name, sizeof(r->c.name), resp, &bad);
+	if (!bad)
+		r->has_url = request_string(req, "url", r->c.url, sizeof(r->c.url), resp, &bad);
+	if (!bad)
+		r->has_folder = request_string(req, "folder", r->c.folder, sizeof(r->c.folder), resp, &bad);
+	if (!bad)
+		r->has_auto_connect = request_bool(req, "autoConnect", &r->c.auto_connect, resp, &bad);
+	if (bad)
+		return false;
+	enum obs_data_type t = field_type(req, "relay");
+	if (t == OBS_DATA_NULL)
+		return true;
+	if (t != OBS_DATA_OBJECT) {
+		answer_error(resp, "relay must be an object {enabled, listen}");
+		return false;
+	}
+	obs_data_t *relay = obs_data_get_obj(req, "relay");
+	r->has_relay_enabled = request_bool(relay, "enabled", &r->c.relay_enabled, resp, &bad);
+	if (!bad)
+		r->has_relay_listen =
+			request_string(relay, "listen", r->c.relay_listen, sizeof(r->c.relay_listen), resp, &bad);
+	obs_data_release(relay);
+	return !bad;
+}
+
+static void req_get_version(obs_data_t *req, obs_data_t *resp, void *priv)
+{
+	(void)req;
+	(void)priv;
+	obs_data_set_string(resp, "version", ANDROSS_VERSION);
+	obs_data_set_string(resp, "obsVersion", obs_get_version_string());
+	pthread_mutex_lock(&andross->lock);
+	obs_data_set_int(resp, "connections", (long long)andross->n_conns);
+	pthread_mutex_unlock(&andross->lock);
+}
+
+static void req_get_connections(obs_data_t *req, obs_data_t *resp, void *priv)
+{
+	(void)req;
+	(void)priv;
+	struct andross_connection *copy = malloc(sizeof(andross->conns));
+	if (!copy) {
+		answer_error(resp, "out of memory");
+		return;
+	}
+	pthread_mutex_lock(&andross->lock);
+	size_t n = andross->n_conns;
+	memcpy(copy, andross->conns, n * sizeof(*copy));
+	pthread_mutex_unlock(&andross->lock);
+	struct bytes out;
+	bytes_init(&out, 0);
+	bool ok = bytes_append(&out, (const uint8_t *)"{\"connections\":[", 16);
+	for (size_t i = 0; i < n && ok; i++)
+		ok = (!i || bytes_append_byte(&out, ',')) && andross_json_connection(&out, &copy[i]);
+	ok = ok && bytes_append(&out, (const uint8_t *)"]}", 2);
+	free(copy);
+	if (ok)
+		answer_json(resp, &out);
+	else
+		answer_error(resp, "out of memory");
+	bytes_free(&out);
+}
+
+static void req_add_connection(obs_data_t *req, obs_data_t *resp, void *priv)
+{
+	(void)priv;
+	struct andross_connection_request r;
+	if (!read_connection(req, resp, &r))
+		return;
+	char err[512];
+	uint32_t id = andross_connection_add(&r, err, sizeof(err));
+	if (!id)
+		answer_error(resp, "%s", err);
+	else
+		obs_data_set_int(resp, "id", id);
+}
+
+static void req_update_connection(obs_data_t *req, obs_data_t *resp, void *priv)
+{
+	(void)priv;
+	uint32_t id;
+	struct andross_connection_request r;
+	if (!request_id(req, resp, &id) || !read_connection(req, resp, &r))
+		return;
+	char err[512];
+	if (andross_connection_update(id, &r, err, sizeof(err)) < 0)
+		answer_error(resp, "%s", err);
+	else
+		obs_data_set_int(resp, "id", id);
+}
+
+static void req_remove_connection(obs_data_t *req, obs_data_t *resp, void *priv)
+{
+	(void)priv;
+	uint32_t id;
+	if (!request_id(req, resp, &id))
+		return;
+	char err[512];
+	if (andross_connection_remove(id, err, sizeof(err)) < 0)
+		answer_error(resp, "%s", err);
+	else
+		obs_data_set_int(resp, "id", id);
+}
+
+static void req_set_relay(obs_data_t *req, obs_data_t *resp, void *priv)
+{
+	(void)priv;
+	uint32_t id;
+	if (!request_id(req, resp, &id))
+		return;
+	bool bad = false, enabled = false;
+	if (!request_bool(req, "enabled", &enabled, resp, &bad)) {
+		if (!bad)
+			answer_error(resp, "enabled is required");
+		return;
+	}
+	char listen[ENGINE_ADDRESS_MAX];
+	bool has_listen = request_string(req, "listen", listen, sizeof(listen), resp, &bad);
+	if (bad)
+		return;
+	char bound[ENGINE_ADDRESS_MAX] = "", err[512];
+	if (andross_connection_set_relay(id, enabled, has_listen ? listen : NULL, bound, sizeof(bound), err,
+					 sizeof(err)) < 0) {
+		answer_error(resp, "%s", err);
+		return;
+	}
+	obs_data_set_int(resp, "id", id);
+	obs_data_set_bool(resp, "enabled", enabled);
+	obs_data_set_string(resp, "address", bound);
+}
+
+static void req_get_game_state(obs_data_t *req, obs_data_t *resp, void *priv)
+{
+	(void)priv;
+	uint32_t id;
+	if (!request_id(req, resp, &id))
+		return;
+	struct andross_connection c;
+	if (!andross_connection_get(id, &c)) {
+		answer_error(resp, "no connection %u", id);
+		return;
+	}
+	struct game_snapshot g = {0};
+	struct game_mailbox *m = c.session ? engine_mailbox(andross->engine, c.session) : NULL;
+	if (m) {
+		game_mailbox_latest_wait(m, &g);
+		game_mailbox_release(m);
+	}
+	struct bytes out;
+	bytes_init(&out, 0);
+	if (andross_json_game_state(&out, id, &g))
+		answer_json(resp, &out);
+	else
+		answer_error(resp, "out of memory");
+	bytes_free(&out);
+}
+
+static void req_set_frame_events(obs_data_t *req, obs_data_t *resp, void *priv)
+{
+	(void)priv;
+	bool bad = false, enabled = false;
+	if (!request_bool(req, "enabled", &enabled, resp, &bad)) {
+		if (!bad)
+			answer_error(resp, "enabled is required");
+		return;
+	}
+	int per_second = atomic_load(&andross->frames_per_second);
+	enum obs_data_type t = field_type(req, "perSecond");
+	if (t != OBS_DATA_NULL) {
+		double v = t == OBS_DATA_NUMBER ? obs_data_get_double(req, "perSecond") : 0;
+		if (t != OBS_DATA_NUMBER || v < 1 || v > 10 || v != (double)(int)v) {
+			answer_error(resp, "perSecond must be a whole number from 1 to 10");
+			return;
+		}
+		per_second = (int)v;
+	}
+	atomic_store(&andross->frames_per_second, per_second);
+	atomic_store(&andross->frame_events, enabled);
+	obs_data_set_bool(resp, "enabled", enabled);
+	obs_data_set_int(resp, "perSecond", per_second);
+}
+
+static const struct {
+	const char *type;
+	vendor_request_fn fn;
+} requests[] = {
+	{"GetVersion", req_get_version},
+	{"GetConnections", req_get_connections},
+	{"AddConnection", req_add_connection},
+	{"UpdateConnection", req_update_connection},
+	{"RemoveConnection", req_remove_connection},
+	{"SetRelay", req_set_relay},
+	{"GetGameState", req_get_game_state},
+	{"SetFrameEvents", req_set_frame_events},
+};
+
+void andross_vendor_register(void)
+{
+	calldata_t cd = {0};
+	if (!proc_handler_call(obs_get_proc_handler(), "obs_websocket_api_get_ph", &cd)) {
+		calldata_free(&cd);
+		blog(LOG_INFO, "[andross] obs-websocket is not there: no vendor requests or events");
+		return;
+	}
+	websocket_ph = calldata_ptr(&cd, "ph");
+	calldata_free(&cd);
+	if (!websocket_ph)
+		return;
+	calldata_t reg = {0}; /* calldata_free leaves the struct pointing at freed memory: a fresh one */
+	calldata_set_string(&reg, "name", "andross");
+	proc_handler_call(websocket_ph, "vendor_register", &reg);
+	void *vendor = calldata_ptr(&reg, "vendor");
+	calldata_free(&reg);
+	if (!vendor) {
+		blog(LOG_WARNING, "[andross] obs-websocket did not take the vendor \"andross\"");
+		return;
+	}
+	atomic_store(&andross->vendor, vendor);
+	size_t registered = 0;
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+		struct vendor_callback cb = {.callback = requests[i].fn, .priv = NULL};
+		calldata_t rcd = {0};
+		calldata_set_string(&rcd, "type", requests[i].type);
+		calldata_set_ptr(&rcd, "callback", &cb);
+		registered += vendor_proc("vendor_request_register", &rcd);
+		calldata_free(&rcd);
+	}
+	blog(LOG_INFO, "[andross] obs-websocket vendor \"andross\": %zu requests", registered);
+}
+
+void andross_vendor_unregister(void)
+{
+	/* obs-websocket may be gone already at shutdown: only a loaded one is told */
+	if (!atomic_load(&andross->vendor) || !obs_get_module("obs-websocket")) {
+		atomic_store(&andross->vendor, NULL);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+		calldata_t cd = {0};
+		calldata_set_string(&cd, "type", requests[i].type);
+		vendor_proc("vendor_request_unregister", &cd);
+		calldata_free(&cd);
+	}
+	atomic_store(&andross->vendor, NULL);
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The OBS module's shared state and the functions its files give each other. The Slippi work is the engine's
+ * (plugin/core/engine.h), on threads of its own; these files only translate between it and OBS.
+ *
+ * Threads and locks:
+ * - `ops` serializes what changes connections (the UI thread, obs-websocket's workers). It is held while the
+ *   engine is called (the engine answers within one pass of its loop) and never taken by an engine thread.
+ * - `lock` guards the connection table for short reads and writes. Engine threads may take it (to name a
+ *   connection in an event); nobody calls the engine or OBS's frontend while holding it.
+ * - Frontend calls happen on the UI thread only, with neither lock held.
+ */
+#pragma once
+
+#include "engine.h"
+
+#include <obs-module.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ANDROSS_MAX_CONNECTIONS ENGINE_MAX_SESSIONS
+#define ANDROSS_RELAY_PORT_FIRST RELAY_PORT_DEFAULT
+
+struct andross_connection {
+	uint32_t id;      /* the module's number for it (obs-websocket's `id`), from 1 */
+	uint32_t session; /* the engine's session while it runs; 0 when it does not */
+	char name[ENGINE_NAME_MAX];
+	char url[ENGINE_URL_MAX];
+	bool relay_enabled;
+	char relay_listen[ENGINE_ADDRESS_MAX]; /* HOST:PORT */
+	char folder[ENGINE_PATH_MAX];
+	bool auto_connect;
+};
+
+struct andross_obs {
+	struct engine *engine;
+	pthread_mutex_t ops;
+	pthread_mutex_t lock;
+	struct andross_connection conns[ANDROSS_MAX_CONNECTIONS];
+	size_t n_conns;
+	uint32_t next_id;
+	char config_path[ENGINE_PATH_MAX]; /* "" : nowhere to save (a libobs without a module config folder) */
+	atomic_bool frame_events;
+	atomic_int frames_per_second;
+	atomic_bool shutting_down;
+	void *_Atomic vendor; /* obs-websocket's vendor handle, once registered */
+};
+
+extern struct andross_obs *andross;
+
+/* ---- connections (andross-module.c) ---- */
+
+/* The settings of a connection to add or update; `present` says which fields a request gave. */
+struct andross_connection_request {
+	struct andross_connection c;
+	bool has_name, has_url, has_relay_enabled, has_relay_listen, has_folder, has_auto_connect;
+};
+
+/* Each returns the connection's id (or 0 / -1) with err set on failure, and saves the settings on success. */
+uint32_t andross_connection_add(const struct andross_connection_request *r, char *err, size_t err_size);
+int andross_connection_update(uint32_t id, const struct andross_connection_request *r, char *err, size_t err_size);
+int andross_connection_remove(uint32_t id, char *err, size_t err_size);
+int andross_connection_set_relay(uint32_t id, bool enabled, const char *listen, char *bound, size_t bound_size,
+				 char *err, size_t err_size);
+/* A copy of connection id (false: none). */
+bool andross_connection_get(uint32_t id, struct andross_connection *out);
+/* The connection whose engine session this is (false: none); for engine threads too. */
+bool andross_connection_of_session(uint32_t session, struct andross_connection *out);
+/* Points every running connection's replays at dir/name (recording) or back at its own folder (dir NULL). */
+void andross_connections_redirect(const char *dir, const char *video_base);
+
+/* ---- JSON (andross-json.c) ---- */
+
+/* The GetConnections entry of one connection, its GetGameState answer. Return false when out of memory. */
+bool andross_json_connection(struct bytes *out, const struct andross_connection *c);
+bool andross_json_game_state(struct bytes *out, uint32_t id, const struct game_snapshot *g);
+
+/* ---- events out of OBS (andross-events.c) ---- */
+
+void andross_events_register(void);           /* signals and procs, at load */
+void andross_events_notify(uint32_t session); /* the engine's notify: a drain on the UI thread */
+void andross_events_frame(uint32_t session, const char *json, size_t len); /* engine thread: frame events */
+void andross_vendor_register(void); /* obs-websocket's vendor and requests, at post-load */
+void andross_vendor_unregister(void);
+
+/* ---- recordings (andross-recording.c) ---- */
+
+void andross_recording_register(void);
+void andross_recording_unregister(void);
+/* A note drained on the UI thread, for the sidecar of the video being recorded. */
+void andross_recording_note(const struct andross_connection *c, const struct game_note *n);
