@@ -79,7 +79,7 @@ try {
   obs = await launchObs({
     name: 'obs-demo',
     home,
-    display,
+    ...(xvfb ? { xvfb } : { display }),
     onVendorEvent: (e) => process.stdout.write(`${JSON.stringify(e.eventData)}\n`),
   });
   const version = await obs.vendorOk('GetVersion');
@@ -105,8 +105,7 @@ try {
   }, limit + 5000, 200);
   if (xvfb && !shot) shot = await screenshot(display, path.join(home, 'obs-demo.png'));
 
-  // Removing the connection first finishes a game cut short (--seconds, Ctrl-C) while the video still runs.
-  await obs.vendorOk('RemoveConnection', { id });
+  // A game cut short (--seconds, Ctrl-C) goes on into its .slp until OBS exits below, which finishes the file.
   const stopped = await obs.stopRecord();
   const video = stopped.outputPath || rec.data.outputPath;
   const base = path.join(path.dirname(video), path.basename(video, path.extname(video)));
@@ -119,7 +118,9 @@ try {
   if (fs.existsSync(sidecar)) {
     const games = JSON.parse(fs.readFileSync(sidecar, 'utf8')).games || [];
     for (const g of games) {
-      say(`replay:    ${path.resolve(path.dirname(sidecar), g.file)} (${g.startMs} ms to ${g.endMs} ms in the video)`);
+      const file = g.file ? path.resolve(path.dirname(sidecar), g.file) : '(no file listed)';
+      const end = g.endMs === null ? 'the end (the game went on)' : `${g.endMs} ms`;
+      say(`replay:    ${file} (${g.startMs} ms to ${end} in the video)`);
     }
     say(`sidecar:   ${sidecar}`);
   } else {

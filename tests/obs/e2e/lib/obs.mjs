@@ -504,7 +504,8 @@ export class Obs {
 // Starts OBS. Options:
 //   home: the HOME to use (default: a new temporary one, configured with writeObsConfig); a HOME that already has an
 //         obs-studio config is used as it is (a restart);
-//   display: an X display to use (default: an Xvfb of its own, stopped with OBS by close());
+//   xvfb: a startXvfb() to draw on (several OBS in turn, e.g. a restart); display: another X display to use (a
+//         desktop's); default: an Xvfb of its own, stopped with OBS by close();
 //   plugin: load andross from the build tree (default true; false: OBS as it is, for baselines);
 //   name: a tag for temp folders and screenshots;
 //   readyMs: how long OBS may take to open its websocket server (default 60 s, the machine may be loaded).
@@ -528,10 +529,12 @@ export async function launchObs(o = {}) {
     throw new Error(`${PLUGIN_BIN}/andross.so is missing: build with -DANDROSS_BUILD_OBS=ON`);
   }
 
+  // An Xvfb: the caller's (o.xvfb, shared by several OBS in turn), else one of its own unless o.display is given.
   let xvfb = null;
-  let display = o.display;
+  let screen = o.xvfb || null;
+  let display = o.xvfb ? o.xvfb.display : o.display;
   if (!display) {
-    xvfb = await startXvfb();
+    xvfb = screen = await startXvfb();
     display = xvfb.display;
   }
 
@@ -582,10 +585,11 @@ export async function launchObs(o = {}) {
       const tail = fs.readFileSync(stdoutFile, 'utf8').slice(-3000);
       throw new Error(`OBS ${ready === 'exited' ? 'exited' : `not ready in ${readyMs} ms`}; its output:\n${tail}`);
     }
-    if (xvfb) {
+    if (screen) {
       // No window manager on Xvfb: give OBS's main window the whole screen, as a streamer's would be.
-      await run('xdotool', ['search', '--onlyvisible', '--name', 'Profile: ', 'windowmove', '0', '0', 'windowsize',
-        String(xvfb.width), String(xvfb.height)], { timeoutMs: 10000, env: { ...process.env, DISPLAY: display } }).catch(() => {});
+      const args = ['search', '--onlyvisible', '--name', 'Profile: ', 'windowmove', '0', '0', 'windowsize',
+        String(screen.width), String(screen.height)];
+      await run('xdotool', args, { timeoutMs: 10000, env: { ...process.env, DISPLAY: display } }).catch(() => {});
     }
     obs.ws = new OBSWebSocket();
     await connectWs(obs.ws, wsPort, 20000);
@@ -639,8 +643,9 @@ async function connectWs(ws, port, timeoutMs) {
 
 // `andross console-sim` serving replays (names in REPLAY_DIR or paths) on a free loopback port. Resolves
 // {port, child, stderr(), stop()}.
-export function startConsoleSim(replays, { speed = '1', args = [] } = {}) {
-  const a = ['console-sim', '--listen', '127.0.0.1:0', '--broadcast', 'off', '--speed', String(speed), ...args];
+// port: where to listen (default: a free one).
+export function startConsoleSim(replays, { speed = '1', args = [], port = 0 } = {}) {
+  const a = ['console-sim', '--listen', `127.0.0.1:${port}`, '--broadcast', 'off', '--speed', String(speed), ...args];
   for (const r of replays) a.push('--replay', path.isAbsolute(r) ? r : path.join(REPLAY_DIR, r));
   return new Promise((resolve, reject) => {
     const child = track(spawn(ANDROSS, a, { stdio: ['ignore', 'pipe', 'pipe'] }));
