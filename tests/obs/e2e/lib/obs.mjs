@@ -36,6 +36,8 @@ export const GAME_RGB = [0x1e, 0x6e, 0xd2]; // a blue for the "Game" scene
 export const BREAK_RGB = [0xd2, 0x8c, 0x1e]; // an orange for "Break"
 const abgr = ([r, g, b]) => (0xff000000 | (b << 16) | (g << 8) | r) >>> 0;
 
+const MIN_UP_MS = 2500; // see Obs.stop()
+
 export const OBS_LAST_VERSION = (29 << 24) | (0 << 16) | 2; // what global.ini says so OBS shows no "what's new"
 
 export function sleep(ms) {
@@ -487,6 +489,11 @@ export class Obs {
       await this.ws.disconnect().catch(() => {});
     }
     if (!this.running) return this.exit;
+    // OBS 29 itself often crashes (SIGSEGV in Qt's repaint) or hangs when SIGINT comes within about a second of
+    // its start, with or without andross (measured: 6 of 10 exits at once after start-up went wrong, 0 of 20 after
+    // 2 s). A streamer never quits that fast, so OBS gets that long before the signal.
+    const upMs = performance.now() - (this.readyAt || 0);
+    if (upMs < MIN_UP_MS) await sleep(MIN_UP_MS - upMs);
     const t0 = performance.now();
     this.child.kill('SIGINT');
     let killed = false;
@@ -497,6 +504,11 @@ export class Obs {
     const { code, signal } = await this.exited;
     clearTimeout(timer);
     this.exit = { code, signal, ms: performance.now() - t0, killed };
+    if (signal) {
+      // For the failure message: OBS's crash report, else the end of its console output.
+      const out = fs.existsSync(this.stdoutFile) ? fs.readFileSync(this.stdoutFile, 'utf8').slice(-1500) : '';
+      this.exit.crash = this.crashReport().slice(0, 1500) || out;
+    }
     return this.exit;
   }
 }
@@ -581,11 +593,12 @@ export async function launchObs(o = {}) {
       if (!obs.logFile) obs.logFile = logFiles(home).find((f) => !before.has(f));
       return obs.logFile && /WebSocket server is enabled|WebSocketServer::Start/.test(obs.log()) ? 'ready' : null;
     }, readyMs, 100);
+    obs.readyAt = performance.now();
     if (ready !== 'ready') {
       const tail = fs.readFileSync(stdoutFile, 'utf8').slice(-3000);
       throw new Error(`OBS ${ready === 'exited' ? 'exited' : `not ready in ${readyMs} ms`}; its output:\n${tail}`);
     }
-    if (screen) {
+    if (screen && o.fitWindow !== false) {
       // No window manager on Xvfb: give OBS's main window the whole screen, as a streamer's would be.
       const args = ['search', '--onlyvisible', '--name', 'Profile: ', 'windowmove', '0', '0', 'windowsize',
         String(screen.width), String(screen.height)];
