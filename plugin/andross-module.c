@@ -395,29 +395,25 @@ static void keep_damaged(const char *path)
 		blog(LOG_WARNING, "[andross] %s was damaged: kept as %s", path, to);
 }
 
-/* A field of a saved connection: its value when it has the right type, else the default and a note of it. */
-static const char *saved_string(obs_data_t *d, const char *key, const char *def, struct dstr *wrong)
+/* A field of a saved connection is used when it has the right type; a wrong one is noted (absent is fine). */
+static bool saved_field(obs_data_t *d, const char *key, enum obs_data_type want, struct dstr *wrong)
 {
 	obs_data_item_t *it = obs_data_item_byname(d, key);
 	enum obs_data_type t = it ? obs_data_item_gettype(it) : OBS_DATA_NULL;
 	obs_data_item_release(&it);
-	if (t == OBS_DATA_STRING)
-		return obs_data_get_string(d, key);
-	if (t != OBS_DATA_NULL)
+	if (t != want && t != OBS_DATA_NULL)
 		dstr_catf(wrong, "%s%s", wrong->len ? ", " : "", key);
-	return def;
+	return t == want;
+}
+
+static const char *saved_string(obs_data_t *d, const char *key, const char *def, struct dstr *wrong)
+{
+	return saved_field(d, key, OBS_DATA_STRING, wrong) ? obs_data_get_string(d, key) : def;
 }
 
 static bool saved_bool(obs_data_t *d, const char *key, bool def, struct dstr *wrong)
 {
-	obs_data_item_t *it = obs_data_item_byname(d, key);
-	enum obs_data_type t = it ? obs_data_item_gettype(it) : OBS_DATA_NULL;
-	obs_data_item_release(&it);
-	if (t == OBS_DATA_BOOLEAN)
-		return obs_data_get_bool(d, key);
-	if (t != OBS_DATA_NULL)
-		dstr_catf(wrong, "%s%s", wrong->len ? ", " : "", key);
-	return def;
+	return saved_field(d, key, OBS_DATA_BOOLEAN, wrong) ? obs_data_get_bool(d, key) : def;
 }
 
 static void load_settings(void)
