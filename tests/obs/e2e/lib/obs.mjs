@@ -4,10 +4,13 @@
 // with obs-websocket-js 5, the module's vendor requests and events, screenshots, the OBS log, a timed SIGINT exit,
 // and clean-up of everything it started, also when a test fails or the test process is killed by a signal.
 //
-// Display choice: every OBS gets its own Xvfb, started with `-displayfd`, so the X server picks a free display
-// number itself and tells it when it is ready (no races between tests run in parallel by ctest -j, no xvfb-run
-// needed around node). With `display: process.env.DISPLAY` the caller's own display is used instead (the demo on a
-// desktop). OBS never sees the user's HOME: its HOME, XDG_CONFIG_HOME and the recordings are in a temporary folder.
+// Display choice: every test starts its own Xvfb, with `-displayfd`, so the X server picks a free display number
+// itself and tells it when it is ready (no races between tests run in parallel, no xvfb-run needed around node).
+// launchObs() starts one per OBS, or draws on one the test passes (`xvfb`, e.g. for a restart); with `display` the
+// caller's own display is used instead (the demo on a desktop). OBS never sees the user's HOME: its HOME,
+// XDG_CONFIG_HOME and the recordings are in a temporary folder.
+// obs-websocket 5.1 has no bind-address setting: it listens on every interface, on a free port; the tests talk to it
+// on 127.0.0.1 only. The tests run it without a password (the machine has no network); the demo sets one.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -244,7 +247,7 @@ function scene(name, itemNames) {
 }
 
 // Writes the OBS configuration into home. OBS 29 keeps obs-websocket's settings in global.ini [OBSWebSocket].
-export function writeObsConfig(home, { wsPort, recDir }) {
+export function writeObsConfig(home, { wsPort, recDir, wsPassword = '' }) {
   const cfg = path.join(home, '.config/obs-studio');
   const profile = path.join(cfg, 'basic/profiles/Andross');
   const scenes = path.join(cfg, 'basic/scenes');
@@ -271,8 +274,8 @@ export function writeObsConfig(home, { wsPort, recDir }) {
         ServerEnabled: 'true',
         ServerPort: wsPort,
         AlertsEnabled: 'false',
-        AuthRequired: 'false',
-        ServerPassword: '',
+        AuthRequired: wsPassword ? 'true' : 'false',
+        ServerPassword: wsPassword,
       },
     }),
   );
@@ -528,8 +531,11 @@ export async function launchObs(o = {}) {
   const cfgDir = path.join(home, '.config/obs-studio');
   let wsPort;
   let recDir;
+  let wsPassword = '';
   if (fs.existsSync(path.join(cfgDir, 'global.ini'))) {
-    wsPort = Number(/ServerPort=(\d+)/.exec(fs.readFileSync(path.join(cfgDir, 'global.ini'), 'utf8'))[1]);
+    const global = fs.readFileSync(path.join(cfgDir, 'global.ini'), 'utf8');
+    wsPort = Number(/ServerPort=(\d+)/.exec(global)[1]);
+    if (/AuthRequired=true/.test(global)) wsPassword = /ServerPassword=(.*)/.exec(global)[1];
     recDir = /FilePath=(.*)/.exec(fs.readFileSync(path.join(cfgDir, 'basic/profiles/Andross/basic.ini'), 'utf8'))[1];
   } else {
     wsPort = o.wsPort || (await freePort());
@@ -605,7 +611,7 @@ export async function launchObs(o = {}) {
       await run('xdotool', args, { timeoutMs: 10000, env: { ...process.env, DISPLAY: display } }).catch(() => {});
     }
     obs.ws = new OBSWebSocket();
-    await connectWs(obs.ws, wsPort, 20000);
+    await connectWs(obs.ws, wsPort, wsPassword, 20000);
     obs.ws.on('VendorEvent', (d) => {
       if (d.vendorName !== 'andross') return;
       obs.vendorEvents.push({ t: performance.now(), eventType: d.eventType, eventData: d.eventData });
@@ -635,11 +641,11 @@ export async function launchObs(o = {}) {
   return obs;
 }
 
-async function connectWs(ws, port, timeoutMs) {
+async function connectWs(ws, port, password, timeoutMs) {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await ws.connect(`ws://127.0.0.1:${port}`, undefined, {
+      await ws.connect(`ws://127.0.0.1:${port}`, password || undefined, {
         eventSubscriptions: EventSubscription.All,
         rpcVersion: 1,
       });
