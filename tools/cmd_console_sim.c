@@ -32,9 +32,9 @@ static const char help[] =
 	"                       (default 127.0.0.1:20582; off: none)\n"
 	"  --write-log FILE     one line per frame as the client is first written its last byte:\n"
 	"                       `GAME FRAME STREAM_END WRITE_NS`: the game (1, 2, ... in the order played), the\n"
-	"                       replay's frame number (`start` for the Event Payloads and Game Start before the\n"
-	"                       first frame), the stream position after it, and CLOCK_MONOTONIC nanoseconds just\n"
-	"                       before the write (for timing a client; see bench/obs)\n"
+	"                       replay's frame number (`start` for the game's Event Payloads and Game Start), the\n"
+	"                       stream position after it, and CLOCK_MONOTONIC nanoseconds just before the write\n"
+	"                       (for timing a client; see bench/obs)\n"
 	"Stops on SIGINT/SIGTERM.\n";
 
 #define MENU_MS 1000.0

@@ -146,7 +146,7 @@ function writeBefore(writes, key, t) {
 function match(events, writes, from, to) {
   const byType = new Map();
   let game = 0;
-  let unmatched = 0;
+  const unmatched = [];
   const slowest = [];
   for (const e of events) {
     if (e.type === 'game_start') game++;
@@ -160,7 +160,7 @@ function match(events, writes, from, to) {
     } else if (typeof e.data.frame === 'number') w = writeBefore(writes, `${game} ${e.data.frame}`, e.ns);
     else continue;
     if (w === null) {
-      unmatched++;
+      unmatched.push(`${e.type}${typeof e.data.frame === 'number' ? ` ${e.data.frame}` : ''} of game ${game}`);
       continue;
     }
     const us = Number(e.ns - w) / 1000;
@@ -435,8 +435,11 @@ async function main() {
     const slow = (m) =>
       m.slowest.map((x) => `${fmt(x.us)} (${x.type}${x.frame !== undefined ? ` ${x.frame}` : ''}, game ${x.game})`).join(', ');
     console.log(`slowest: (a) ${slow(a) || '-'}; (b) ${slow(b) || '-'}`);
-    if (a.unmatched || b.unmatched) {
-      console.log(`(events with no write of their frame before them: signals ${a.unmatched}, vendor ${b.unmatched})`);
+    if (a.unmatched.length || b.unmatched.length) {
+      console.log(
+        `events with no write of their frame before them: signals ${a.unmatched.length} ` +
+          `(${a.unmatched.slice(0, 3).join(', ')}), vendor ${b.unmatched.length} (${b.unmatched.slice(0, 3).join(', ')})`,
+      );
     }
 
     // ---- OBS frames

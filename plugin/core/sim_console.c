@@ -26,6 +26,7 @@
 struct game {
 	struct sim_replay_data replay;
 	struct slp_frame_cuts frames; /* only whole events are played */
+	size_t start_end;             /* for frame_written: the offset just past its Game Start (or its first bytes) */
 };
 
 struct sim_console {
@@ -202,6 +203,35 @@ static void frame_produced(struct sim_console *sim, const struct game *g, size_t
 	f->has_frame = len >= 5 && (ev[0] == SLP_CMD_FRAME_START || ev[0] == SLP_CMD_PRE_FRAME);
 	f->frame = f->has_frame ? rd_i32be(ev + 1) : 0;
 	f->stream_end = stream_end;
+	/* the bytes before the first frame count as written once their Game Start is: the Gecko codes after it fill
+	 * several messages, and a client knows the game has started before it has them */
+	if (!f->has_frame && i == 0)
+		f->stream_end -= len - g->start_end;
+}
+
+struct start_finder {
+	size_t end;
+};
+
+static int find_game_start(void *ud, const struct slp_event *ev)
+{
+	struct start_finder *sf = ud;
+	if (ev->code != SLP_CMD_GAME_START || ev->reassembled)
+		return 0;
+	sf->end = (size_t)ev->offset + ev->size;
+	return 1;
+}
+
+/* Where a game's Game Start ends, in its bytes before the first frame (their end when it has none). */
+static size_t game_start_end(const struct game *g)
+{
+	size_t first = g->frames.count > 1 ? g->frames.offsets[1] : g->frames.whole_bytes;
+	struct start_finder sf = {.end = first};
+	struct slp_splitter sp;
+	slp_splitter_init(&sp);
+	slp_splitter_feed(&sp, g->replay.events, first, find_game_start, &sf);
+	slp_splitter_free(&sp);
+	return sf.end <= first ? sf.end : first;
 }
 
 /* Writes what tx holds; false when the client is gone. */
@@ -539,6 +569,8 @@ static int load_games(struct sim_console *sim, const struct sim_console_options 
 		if (g->frames.error[0])
 			sim_log(sim, "andross: console-sim: %s: %s; playing the events before it", g->replay.name,
 				g->frames.error);
+		if (sim->cb.frame_written)
+			g->start_end = game_start_end(g);
 	}
 	return 0;
 }

@@ -56,11 +56,13 @@ struct sim_console_options {
 
 /* A frame the simulator wrote to its client: for timing what a client does with it (bench/obs). */
 struct sim_console_frame {
-	uint64_t game;       /* the game it belongs to: 1, 2, ... in the order played (counting on with `loop`) */
-	bool has_frame;      /* false for what precedes a game's first frame (Event Payloads, Game Start) */
-	int32_t frame;       /* the replay's frame number (its Frame Start, or the leader's Pre-Frame Update) */
-	uint64_t stream_end; /* the stream position just past its last byte (the console protocol's cursor) */
-	uint64_t write_ns;   /* net_now_ns() just before the write that handed its last byte to the kernel */
+	uint64_t game;  /* the game it belongs to: 1, 2, ... in the order played (counting on with `loop`) */
+	bool has_frame; /* false for the game's start: its Event Payloads and Game Start */
+	int32_t frame;  /* the replay's frame number (its Frame Start, or the leader's Pre-Frame Update) */
+	/* The stream position just past its last byte (the console protocol's cursor). For the game's start, past
+	 * its Game Start: the rest of the bytes before the first frame (Gecko codes) belong to no report. */
+	uint64_t stream_end;
+	uint64_t write_ns; /* net_now_ns() just before the write that handed its last byte to the kernel */
 };
 
 struct sim_console_callbacks {
@@ -75,8 +77,8 @@ struct sim_console_callbacks {
 	 */
 	void (*finished)(void *ud, int status);
 	/*
-	 * A frame's last byte was written to the client (frames are cut as slp_frames.h cuts them; the bytes before
-	 * a game's first frame are one more). Each frame is reported once, in stream order, when a client first gets
+	 * A frame's last byte was written to the client (frames are cut as slp_frames.h cuts them; a game's start,
+	 * up to its Game Start, is one more). Each frame is reported once, in stream order, when a client first gets
 	 * it; frames no client got (skipped on an overflow, or older than where a fresh client starts) never are.
 	 * May be NULL: the simulator then keeps no record of its frames. Must not destroy the simulator.
 	 */

@@ -2,7 +2,7 @@
 // `andross console-sim --write-log FILE` with slippi-js 9.1.2's ConsoleConnection as the client, two real games in
 // real time: the log has one line per frame of each game, in order, with the frame numbers and stream positions a
 // separate walk of the replays finds (frames cut at a Frame Start or a leader Pre-Frame Update with a new number,
-// the bytes before the first frame as `start`); each write time is no later than slippi-js had the frame's last
+// the game's Event Payloads and Game Start as `start`); each write time is no later than slippi-js had the frame's last
 // byte (both CLOCK_MONOTONIC), and the writes of a game span at least its frames at 60 a second.
 // Usage: node write_log.mjs ANDROSS_TOOL REPLAY_DIR NODE_TEST_DIR
 import { spawn } from 'node:child_process';
@@ -26,14 +26,16 @@ function fail(msg) {
 }
 
 // The frames of a replay's events as the simulator should report them: [{frame: 'start'|N, end}], end relative
-// to the replay's first event byte.
+// to the replay's first event byte; the start ends with the Game Start event.
 function expectedFrames(events) {
   const { sizes, completeBytes } = walkEvents(events);
   const cuts = [{ frame: 'start', at: 0 }];
+  let startEnd = null;
   let last = null;
   for (let pos = 0; pos < completeBytes; pos += 1 + sizes.get(events[pos])) {
     const cmd = events[pos];
     if (cmd === 0x35) last = null;
+    if (cmd === 0x36 && startEnd === null) startEnd = pos + 1 + sizes.get(cmd);
     const size = sizes.get(cmd);
     const marker = (cmd === 0x3a && size >= 4) || (cmd === 0x37 && size >= 6 && events[pos + 6] === 0);
     if (!marker) continue;
@@ -42,7 +44,9 @@ function expectedFrames(events) {
     last = frame;
     cuts.push({ frame, at: pos });
   }
-  return cuts.map((c, i) => ({ frame: c.frame, end: i + 1 < cuts.length ? cuts[i + 1].at : completeBytes }));
+  const frames = cuts.map((c, i) => ({ frame: c.frame, end: i + 1 < cuts.length ? cuts[i + 1].at : completeBytes }));
+  frames[0].end = startEnd;
+  return frames;
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'andross-write-log-'));

@@ -408,6 +408,13 @@ static void test_console_sim_reports_every_frame_written(void **state)
 		}
 	}
 	assert_int_equal(prev_end, s->got.len);
+	/* a game's start ends with its Game Start (at bytes 29 to 731 in v3.13.slp, 29 to 790 in unranked_game1.slp),
+	 * before the Gecko codes; the second game's stream positions follow the first game's bytes */
+	struct expected first;
+	expected_load(&first, "v3.13.slp");
+	assert_int_equal(s->frames[0].stream_end, 731);
+	assert_int_equal(s->frames[1 + 123 + 24 + 1].stream_end, first.len + 790);
+	bytes_free(&first.file);
 	free_scenario(sc);
 	free(sc);
 }
