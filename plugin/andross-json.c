@@ -48,9 +48,13 @@ static void json_game(struct json_writer *jw, const char *key, uint32_t id, cons
 	}
 	jw_array_end(jw);
 	if (!g->in_game && g->has_game) {
-		jw_array_begin(jw, "winners");
-		for (int i = 0; i < g->n_winners; i++)
-			jw_int(jw, NULL, g->winners[i]);
+		jw_array_begin(jw, "winners"); /* objects: obs_data cannot carry an array of numbers */
+		for (int i = 0; i < g->n_winners; i++) {
+			jw_object_begin(jw, NULL);
+			jw_int(jw, "playerIndex", g->winners[i]);
+			jw_int(jw, "port", g->winners[i] + 1);
+			jw_object_end(jw);
+		}
 		jw_array_end(jw);
 	}
 	jw_object_end(jw);

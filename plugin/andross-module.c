@@ -126,9 +126,20 @@ static void save_settings(void)
 
 /* ---- the engine side of a connection (under `ops`) ---- */
 
+static size_t running_sessions(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < andross->n_conns; i++)
+		n += andross->conns[i].session != 0;
+	return n;
+}
+
+/* The engine's options for connection c, under `ops`: while OBS records, its replays go beside the video, named
+ * after it (and after the connection when several run). */
 static void session_options(const struct andross_connection *c, struct engine_session_options *o)
 {
 	engine_session_options_init(o);
+	o->tag = c->id;
 	snprintf(o->name, sizeof(o->name), "%s", c->name);
 	snprintf(o->url, sizeof(o->url), "%s", c->url);
 	snprintf(o->out_dir, sizeof(o->out_dir), "%s", c->folder);
@@ -136,6 +147,15 @@ static void session_options(const struct andross_connection *c, struct engine_se
 	o->keep_history = true; /* switching the relay on mid-game serves the game from its start */
 	o->relay.enabled = c->relay_enabled;
 	o->relay.options.history_bytes = 32u * 1024u * 1024u;
+	if (andross->redirect_dir[0]) {
+		char name[ENGINE_NAME_MAX];
+		slp_file_safe_name(name, sizeof(name), c->name, "connection");
+		snprintf(o->out_dir, sizeof(o->out_dir), "%s", andross->redirect_dir);
+		if (running_sessions() > 1 || (running_sessions() == 1 && !c->session))
+			snprintf(o->file_name, sizeof(o->file_name), "%.180s - %.60s", andross->redirect_base, name);
+		else
+			snprintf(o->file_name, sizeof(o->file_name), "%s", andross->redirect_base);
+	}
 	char host[NET_ADDR_MAX];
 	uint16_t port = ANDROSS_RELAY_PORT_FIRST;
 	if (net_parse_host_port(c->relay_listen, ANDROSS_RELAY_PORT_FIRST, host, sizeof(host), &port) == 0) {
@@ -201,8 +221,8 @@ static void apply_request(struct andross_connection *c, const struct andross_con
 
 uint32_t andross_connection_add(const struct andross_connection_request *r, char *err, size_t err_size)
 {
-	if (!r->has_url) {
-		snprintf(err, err_size, "url is required");
+	if (!r->has_name || !r->has_url) {
+		snprintf(err, err_size, "%s is required", !r->has_name ? "name" : "url");
 		return 0;
 	}
 	if (check_request(r, err, err_size) < 0)
@@ -215,20 +235,24 @@ uint32_t andross_connection_add(const struct andross_connection_request *r, char
 	}
 	struct andross_connection c = {.auto_connect = true};
 	apply_request(&c, r);
-	if (!r->has_name)
-		snprintf(c.name, sizeof(c.name), "%s", c.url);
 	if (!r->has_folder || !c.folder[0])
 		default_folder(c.folder, sizeof(c.folder));
 	if (!r->has_relay_listen || !c.relay_listen[0])
 		default_listen(c.relay_listen, sizeof(c.relay_listen), 0);
 	c.id = andross->next_id;
-	/* connected at once, auto-connect or not: it is being set up now */
-	if (start_session(&c, err, err_size) < 0)
-		goto out;
+	/* in the table before its session starts: its first events find it (by the session's tag) */
 	pthread_mutex_lock(&andross->lock);
-	andross->conns[andross->n_conns++] = c;
-	andross->next_id++;
+	struct andross_connection *slot = &andross->conns[andross->n_conns++];
+	*slot = c;
 	pthread_mutex_unlock(&andross->lock);
+	/* connected at once, auto-connect or not: it is being set up now */
+	if (start_session(slot, err, err_size) < 0) {
+		pthread_mutex_lock(&andross->lock);
+		andross->n_conns--;
+		pthread_mutex_unlock(&andross->lock);
+		goto out;
+	}
+	andross->next_id++;
 	id = c.id;
 	blog(LOG_INFO, "[andross] connection %u \"%s\" added: %s", id, c.name, c.url);
 	save_settings();
@@ -336,46 +360,26 @@ bool andross_connection_get(uint32_t id, struct andross_connection *out)
 
 bool andross_connection_of_session(uint32_t session, struct andross_connection *out)
 {
-	if (!andross || !session)
+	uint64_t tag;
+	if (!andross || !andross->engine || !session || !engine_session_tag(andross->engine, session, &tag))
 		return false;
-	bool found = false;
-	pthread_mutex_lock(&andross->lock);
-	for (size_t i = 0; i < andross->n_conns && !found; i++) {
-		if (andross->conns[i].session == session) {
-			*out = andross->conns[i];
-			found = true;
-		}
-	}
-	pthread_mutex_unlock(&andross->lock);
-	return found;
+	return andross_connection_get((uint32_t)tag, out);
 }
 
 void andross_connections_redirect(const char *dir, const char *video_base)
 {
 	pthread_mutex_lock(&andross->ops);
-	size_t running = 0;
-	for (size_t i = 0; i < andross->n_conns; i++)
-		running += andross->conns[i].session != 0;
+	snprintf(andross->redirect_dir, sizeof(andross->redirect_dir), "%s", dir ? dir : "");
+	snprintf(andross->redirect_base, sizeof(andross->redirect_base), "%s", dir && video_base ? video_base : "");
 	for (size_t i = 0; i < andross->n_conns; i++) {
 		struct andross_connection *c = &andross->conns[i];
 		if (!c->session)
 			continue;
 		struct engine_session_options o;
 		session_options(c, &o);
-		if (dir) {
-			/* beside the video, named after it (and after the connection when there are several) */
-			char name[ENGINE_NAME_MAX];
-			slp_file_safe_name(name, sizeof(name), c->name, "connection");
-			snprintf(o.out_dir, sizeof(o.out_dir), "%s", dir);
-			if (running > 1)
-				snprintf(o.file_name, sizeof(o.file_name), "%.180s - %.60s", video_base, name);
-			else
-				snprintf(o.file_name, sizeof(o.file_name), "%s", video_base);
-		}
 		char err[256];
 		if (engine_update(andross->engine, c->session, &o, err, sizeof(err)) < 0)
-			blog(LOG_WARNING, "[andross] %s: cannot point its replays at %s: %s", c->name,
-			     dir ? dir : c->folder, err);
+			blog(LOG_WARNING, "[andross] %s: cannot point its replays at %s: %s", c->name, o.out_dir, err);
 	}
 	pthread_mutex_unlock(&andross->ops);
 }
@@ -392,32 +396,33 @@ static void keep_damaged(const char *path)
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	snprintf(to, sizeof(to), "%s.damaged-%s", path, stamp);
 	if (os_rename(path, to) == 0)
-		blog(LOG_WARNING, "[andross] %s was damaged: kept as %s", path, to);
+		blog(LOG_WARNING,
+		     "[andross] %s cannot be read as andross's connections: starting with none; the file is "
+		     "kept as %s",
+		     path, to);
+	else
+		blog(LOG_WARNING, "[andross] %s cannot be read as andross's connections: starting with none", path);
 }
 
-/* A field of a saved connection: its value when it has the right type, else the default and a note of it. */
-static const char *saved_string(obs_data_t *d, const char *key, const char *def, struct dstr *wrong)
+/* A field of a saved connection is used when it has the right type; a wrong one is noted (absent is fine). */
+static bool saved_field(obs_data_t *d, const char *key, enum obs_data_type want, struct dstr *wrong)
 {
 	obs_data_item_t *it = obs_data_item_byname(d, key);
 	enum obs_data_type t = it ? obs_data_item_gettype(it) : OBS_DATA_NULL;
 	obs_data_item_release(&it);
-	if (t == OBS_DATA_STRING)
-		return obs_data_get_string(d, key);
-	if (t != OBS_DATA_NULL)
+	if (t != want && t != OBS_DATA_NULL)
 		dstr_catf(wrong, "%s%s", wrong->len ? ", " : "", key);
-	return def;
+	return t == want;
+}
+
+static const char *saved_string(obs_data_t *d, const char *key, const char *def, struct dstr *wrong)
+{
+	return saved_field(d, key, OBS_DATA_STRING, wrong) ? obs_data_get_string(d, key) : def;
 }
 
 static bool saved_bool(obs_data_t *d, const char *key, bool def, struct dstr *wrong)
 {
-	obs_data_item_t *it = obs_data_item_byname(d, key);
-	enum obs_data_type t = it ? obs_data_item_gettype(it) : OBS_DATA_NULL;
-	obs_data_item_release(&it);
-	if (t == OBS_DATA_BOOLEAN)
-		return obs_data_get_bool(d, key);
-	if (t != OBS_DATA_NULL)
-		dstr_catf(wrong, "%s%s", wrong->len ? ", " : "", key);
-	return def;
+	return saved_field(d, key, OBS_DATA_BOOLEAN, wrong) ? obs_data_get_bool(d, key) : def;
 }
 
 static void load_settings(void)
@@ -429,8 +434,6 @@ static void load_settings(void)
 	bfree(text);
 	obs_data_array_t *arr = root ? obs_data_get_array(root, "connections") : NULL;
 	if (!arr) {
-		blog(LOG_WARNING, "[andross] %s cannot be read as andross's connections: starting with none",
-		     andross->config_path);
 		obs_data_release(root);
 		keep_damaged(andross->config_path);
 		return;

@@ -43,6 +43,9 @@ struct andross_obs {
 	size_t n_conns;
 	uint32_t next_id;
 	char config_path[ENGINE_PATH_MAX]; /* "" : nowhere to save (a libobs without a module config folder) */
+	/* while OBS records (under `ops`): replays go to redirect_dir, named after redirect_base */
+	char redirect_dir[ENGINE_PATH_MAX];
+	char redirect_base[ENGINE_PATH_MAX];
 	atomic_bool frame_events;
 	atomic_int frames_per_second;
 	atomic_bool shutting_down;

@@ -7,6 +7,7 @@
 //
 // Options: --seconds N   stop after N seconds of play instead of at the end of the first game (at most 600)
 //          --xvfb        use an Xvfb of its own even when DISPLAY is set (without DISPLAY it always does)
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -58,11 +59,12 @@ process.on('SIGINT', () => {
   say('stopping (Ctrl-C again to quit at once)');
 });
 
-const home = path.join(BUILD_DIR, 'obs-demo-home');
+const home = process.env.ANDROSS_DEMO_HOME || path.join(BUILD_DIR, 'obs-demo-home');
 const recDir = path.join(home, 'recordings');
 // A fresh OBS configuration each run (the recordings of earlier runs stay).
 fs.rmSync(path.join(home, '.config'), { recursive: true, force: true });
-writeObsConfig(home, { wsPort: await freePort(), recDir });
+// obs-websocket listens on every interface (5.1 has no bind-address setting): the demo's needs a password.
+writeObsConfig(home, { wsPort: await freePort(), recDir, wsPassword: randomBytes(12).toString('hex') });
 
 let xvfb = null;
 let display = forceXvfb ? null : process.env.DISPLAY;
@@ -79,7 +81,7 @@ try {
   obs = await launchObs({
     name: 'obs-demo',
     home,
-    display,
+    ...(xvfb ? { xvfb } : { display }),
     onVendorEvent: (e) => process.stdout.write(`${JSON.stringify(e.eventData)}\n`),
   });
   const version = await obs.vendorOk('GetVersion');
@@ -105,8 +107,7 @@ try {
   }, limit + 5000, 200);
   if (xvfb && !shot) shot = await screenshot(display, path.join(home, 'obs-demo.png'));
 
-  // Removing the connection first finishes a game cut short (--seconds, Ctrl-C) while the video still runs.
-  await obs.vendorOk('RemoveConnection', { id });
+  // A game cut short (--seconds, Ctrl-C) goes on into its .slp until OBS exits below, which finishes the file.
   const stopped = await obs.stopRecord();
   const video = stopped.outputPath || rec.data.outputPath;
   const base = path.join(path.dirname(video), path.basename(video, path.extname(video)));
@@ -116,10 +117,20 @@ try {
 
   console.error('');
   say(`recording: ${video}`);
+  if (obs.events('game_start', id).length === 0) {
+    status = 1;
+    say('no game_start event came from the demo connection');
+  }
   if (fs.existsSync(sidecar)) {
     const games = JSON.parse(fs.readFileSync(sidecar, 'utf8')).games || [];
+    if (games.length === 0) {
+      status = 1;
+      say('the sidecar lists no game');
+    }
     for (const g of games) {
-      say(`replay:    ${path.resolve(path.dirname(sidecar), g.file)} (${g.startMs} ms to ${g.endMs} ms in the video)`);
+      const file = g.file ? path.resolve(path.dirname(sidecar), g.file) : '(no file listed)';
+      const end = g.endMs === null ? 'the end (the game went on)' : `${g.endMs} ms`;
+      say(`replay:    ${file} (${g.startMs} ms to ${end} in the video)`);
     }
     say(`sidecar:   ${sidecar}`);
   } else {

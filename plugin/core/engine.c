@@ -944,6 +944,16 @@ size_t engine_sessions(struct engine *e, uint32_t *ids, size_t max)
 	return n;
 }
 
+bool engine_session_tag(struct engine *e, uint32_t id, uint64_t *tag)
+{
+	pthread_mutex_lock(&e->lock);
+	struct session *s = find_session(e, id, NULL);
+	if (s)
+		*tag = s->st.options.tag;
+	pthread_mutex_unlock(&e->lock);
+	return s != NULL;
+}
+
 struct game_mailbox *engine_mailbox(struct engine *e, uint32_t id)
 {
 	pthread_mutex_lock(&e->lock);

@@ -62,6 +62,7 @@ struct engine_session_options {
 	 * session's name, else "console-<id>". For several consoles sharing one out_dir. */
 	bool console_subfolder;
 	struct engine_relay_settings relay;
+	uint64_t tag; /* the caller's own number for the session (engine_session_tag), known from its first event */
 };
 
 /* name "", speed 1, no files, no relay (127.0.0.1:53742 with the relay's defaults when switched on), frame events
@@ -164,6 +165,8 @@ bool engine_status(struct engine *e, uint32_t id, struct engine_session_status *
 #define ENGINE_STATUS_REFRESH_MS 100
 /* The ids of the sessions, in the order they were added. Returns how many (at most max). */
 size_t engine_sessions(struct engine *e, uint32_t *ids, size_t max);
+/* The tag the session was added with. Returns false for an unknown id. Never waits on the loop. */
+bool engine_session_tag(struct engine *e, uint32_t id, uint64_t *tag);
 /* A session's mailbox, retained: game_mailbox_release it when done. NULL for an unknown id. */
 struct game_mailbox *engine_mailbox(struct engine *e, uint32_t id);
 

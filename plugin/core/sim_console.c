@@ -21,7 +21,6 @@
 #define SIM_AT_MAX_PERIOD_US 100000u /* overflow pause and broadcast period at max speed */
 #define SIM_MAX_BATCH_BYTES (64u * 1024u)
 #define SIM_MAX_OVERRUN_FRAMES_PER_MS 10 /* max speed: production while the client does not drain */
-#define SIM_LOG_LINE_MAX 1024
 
 struct game {
 	struct sim_replay_data replay;
@@ -89,14 +88,10 @@ struct sim_console {
 static void sim_log(struct sim_console *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sim_log(struct sim_console *sim, const char *fmt, ...)
 {
-	if (!sim->cb.log)
-		return;
-	char line[SIM_LOG_LINE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	sim_log_line(sim->cb.log, sim->cb.ud, fmt, ap);
 	va_end(ap);
-	sim->cb.log(sim->cb.ud, line);
 }
 
 static void on_finish_timer(void *ud)

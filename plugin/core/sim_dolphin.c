@@ -25,7 +25,6 @@
 #define SIM_END_DISCONNECT_MS 1300
 #define SIM_CLOSE_DRAIN_MS 1000
 #define SIM_CLOSE_DISCONNECT_MS 300
-#define SIM_LOG_LINE_MAX 1024
 
 struct sim_cut {
 	size_t end;     /* the message spans the previous cut's end .. end */
@@ -101,14 +100,10 @@ struct sim_dolphin {
 static void sim_log(struct sim_dolphin *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sim_log(struct sim_dolphin *sim, const char *fmt, ...)
 {
-	if (!sim->cb.log)
-		return;
-	char line[SIM_LOG_LINE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	sim_log_line(sim->cb.log, sim->cb.ud, fmt, ap);
 	va_end(ap);
-	sim->cb.log(sim->cb.ud, line);
 }
 
 /* ---- cutting a replay into Dolphin's messages ---- */

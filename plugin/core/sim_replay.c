@@ -68,3 +68,12 @@ void sim_replay_data_free(struct sim_replay_data *d)
 	d->events = NULL;
 	d->events_size = 0;
 }
+
+void sim_log_line(void (*log)(void *ud, const char *line), void *ud, const char *fmt, va_list ap)
+{
+	if (!log)
+		return;
+	char line[1024];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	log(ud, line);
+}

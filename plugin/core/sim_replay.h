@@ -9,6 +9,8 @@
 
 #include "bytes.h"
 
+#include <stdarg.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +42,8 @@ struct sim_replay_data {
  */
 int sim_replay_load(const struct sim_replay *r, size_t index, struct sim_replay_data *out, char *err, size_t err_size);
 void sim_replay_data_free(struct sim_replay_data *d);
+/* Formats one line for a simulator's `log` callback (nothing when log is NULL). */
+void sim_log_line(void (*log)(void *ud, const char *line), void *ud, const char *fmt, va_list ap);
 
 #ifdef __cplusplus
 }

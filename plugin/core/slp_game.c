@@ -567,9 +567,13 @@ static void json_game_end(struct json_writer *jw, const struct slp_game *g)
 		jw_null(jw, "lastFrame");
 	int winners[SLP_MAX_PLAYERS];
 	int n = slp_game_winners(g, winners);
+	/* objects, as placements are: obs-websocket's data objects cannot carry an array of numbers */
 	jw_array_begin(jw, "winners");
-	for (int i = 0; i < n; i++)
-		jw_int(jw, NULL, winners[i]);
+	for (int i = 0; i < n; i++) {
+		jw_object_begin(jw, NULL);
+		json_player_ids(jw, winners[i]);
+		jw_object_end(jw);
+	}
 	jw_array_end(jw);
 	slp_game_json_players(jw, "players", g, 0);
 }

@@ -176,7 +176,7 @@ function checkEvents(m, rep, rec) {
     m.check(w, 'game_end.complete', exp.gameEnd !== null, end.complete);
     m.check(w, 'game_end.gameEndMethod', exp.gameEnd?.gameEndMethod ?? null, end.gameEndMethod ?? null);
     m.check(w, 'game_end.lrasInitiatorIndex', exp.gameEnd?.lrasInitiatorIndex ?? null, end.lrasInitiatorIndex ?? null);
-    m.check(w, 'game_end.winners (vs winnersExpected)', exp.winnersExpected, end.winners);
+    m.check(w, 'game_end.winners (vs winnersExpected)', exp.winnersExpected, end.winners.map((x) => x.playerIndex));
   }
 }
 

@@ -78,7 +78,7 @@ export function inspectAsSummary(got) {
     finalPlayerState: Object.fromEntries(
       finalPlayers.filter((p) => p && p.frame !== null).map((p) => [String(p.playerIndex), p]),
     ),
-    winners: end ? end.winners : null,
+    winners: end ? end.winners.map((w) => w.playerIndex) : null,
     container: got.container,
   };
 }

@@ -66,6 +66,8 @@ test('every bad request gets {error}, changes nothing, and OBS keeps rendering',
   defer(() => new Promise((resolve) => holder.close(resolve)));
   const held = `127.0.0.1:${holder.address().port}`;
   const url = 'console://127.0.0.1:9';
+  // A port in use: the error names the address (docs/obs-websocket.md: "127.0.0.1:53742: address already in use").
+  const inUse = (address) => new RegExp(`${address.replace(/\./g, '\\.')}: address already in use`, 'i');
   const unknown = 987654;
 
   const bad = [
@@ -108,15 +110,15 @@ test('every bad request gets {error}, changes nothing, and OBS keeps rendering',
     ['AddConnection', { name: 'x', url: 'console://127.0.0.1:99999' }, /99999/],
     ['UpdateConnection', { id, url: 'ftp://127.0.0.1' }, /ftp/],
     // listen addresses that are not HOST:PORT
-    ['AddConnection', { name: 'x', url, relay: { enabled: true, listen: '127.0.0.1' } }, /listen|HOST:PORT/],
     ['AddConnection', { name: 'x', url, relay: { enabled: true, listen: '127.0.0.1:port' } }, /listen|HOST:PORT/],
     ['SetRelay', { id, enabled: true, listen: 'nonsense' }, /listen|HOST:PORT/],
     ['SetRelay', { id, enabled: true, listen: '127.0.0.1:70000' }, /70000|listen|HOST:PORT/],
     // ports in use: another program's, and the good connection's own relay for a second one
-    ['AddConnection', { name: 'x', url, relay: { enabled: true, listen: held } }, /address already in use/],
-    ['AddConnection', { name: 'x', url, relay: { enabled: true, listen: `127.0.0.1:${relayPort}` } }, /address already in use/],
-    ['UpdateConnection', { id, relay: { enabled: true, listen: held } }, /address already in use/],
-    ['SetRelay', { id, enabled: true, listen: held }, /address already in use/],
+    ['AddConnection', { name: 'x', url, relay: { enabled: true, listen: held } }, inUse(held)],
+    ['AddConnection', { name: 'x', url, relay: { enabled: true, listen: `127.0.0.1:${relayPort}` } },
+      inUse(`127.0.0.1:${relayPort}`)],
+    ['UpdateConnection', { id, relay: { enabled: true, listen: held } }, inUse(held)],
+    ['SetRelay', { id, enabled: true, listen: held }, inUse(held)],
   ];
 
   const before = await snapshot(obs);
@@ -131,11 +133,15 @@ test('every bad request gets {error}, changes nothing, and OBS keeps rendering',
   const idle1 = await frames(obs);
   const answers = [];
   const badStart = Date.now();
+  // Round 0 asks each once; the rounds after it, for about 4 s, ask again those that were refused (one accepted by
+  // mistake is not repeated: it would pile up connections).
+  let again = bad;
   for (let round = 0; Date.now() - badStart < 4000 || round < 1; round++) {
-    for (const [type, data, words] of bad) {
+    for (const [type, data, words] of again) {
       const r = await obs.vendor(type, data);
       if (round === 0) answers.push({ type, data, words, r });
     }
+    if (round === 0) again = bad.filter((_, i) => answers[i].r && 'error' in answers[i].r);
   }
   const bad1 = await frames(obs);
   const idle = delta(idle0, idle1);
@@ -144,6 +150,18 @@ test('every bad request gets {error}, changes nothing, and OBS keeps rendering',
     `bad requests: ${JSON.stringify(busy)}`);
   const shot = await obs.shot('bad-requests-after');
   await obs.stopRecord();
+
+  // OBS kept rendering and recording: frames went on, and no more were skipped than while idle (give or take a few).
+  const fps = 30;
+  assert.ok(busy.render >= 0.5 * fps * 4, `OBS rendered ${busy.render} frames during the bad requests`);
+  assert.ok(busy.output >= 0.5 * fps * 4, `OBS recorded ${busy.output} frames during the bad requests`);
+  assert.ok(busy.renderSkipped <= 2 * idle.renderSkipped + 15,
+    `render skipped frames did not jump: ${busy.renderSkipped} (idle: ${idle.renderSkipped})`);
+  assert.ok(busy.outputSkipped <= 2 * idle.outputSkipped + 15,
+    `output skipped frames did not jump: ${busy.outputSkipped} (idle: ${idle.outputSkipped})`);
+  const px = await countColor(shot, GAME_RGB);
+  assert.ok(px.matching > 0.1 * px.total, `the scene is on screen after the bad requests (${px.matching} of ${px.total})`);
+  assert.ok(obs.running, 'OBS is still running');
 
   const wrong = [];
   for (const { type, data, words, r } of answers) {
@@ -162,18 +180,6 @@ test('every bad request gets {error}, changes nothing, and OBS keeps rendering',
   assert.ok(await accepts(relayPort), 'the relay still accepts clients');
   assert.equal(good.state, 'connected', 'the connection is still connected');
   assert.equal(obs.events('frame').length, 0, 'no frame events: SetFrameEvents with bad fields enabled nothing');
-
-  // OBS kept rendering and recording: frames went on, and no more were skipped than while idle (give or take a few).
-  const fps = 30;
-  assert.ok(busy.render >= 0.5 * fps * 4, `OBS rendered ${busy.render} frames during the bad requests`);
-  assert.ok(busy.output >= 0.5 * fps * 4, `OBS recorded ${busy.output} frames during the bad requests`);
-  assert.ok(busy.renderSkipped <= 2 * idle.renderSkipped + 15,
-    `render skipped frames did not jump: ${busy.renderSkipped} (idle: ${idle.renderSkipped})`);
-  assert.ok(busy.outputSkipped <= 2 * idle.outputSkipped + 15,
-    `output skipped frames did not jump: ${busy.outputSkipped} (idle: ${idle.outputSkipped})`);
-  const px = await countColor(shot, GAME_RGB);
-  assert.ok(px.matching > 0.1 * px.total, `the scene is on screen after the bad requests (${px.matching} of ${px.total})`);
-  assert.ok(obs.running, 'OBS is still running');
 });
 
 test('too many connections: {error}, and the ones there stay', async (t) => {

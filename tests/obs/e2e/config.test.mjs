@@ -51,7 +51,7 @@ test('a saved connection comes back after a restart, and connects', async (t) =>
   const relayPort = await freePort();
   const folder = tempDir('restart-folder');
 
-  const first = await launchObs({ name: 'restart', display: x.display });
+  const first = await launchObs({ name: 'restart', xvfb: x });
   defer(() => first.close());
   const { id } = await first.vendorOk('AddConnection', {
     name: 'Saved setup',
@@ -69,7 +69,7 @@ test('a saved connection comes back after a restart, and connects', async (t) =>
   assert.ok(fs.existsSync(file), `the module saved ${file}`);
   JSON.parse(fs.readFileSync(file, 'utf8')); // valid JSON
 
-  const second = await launchObs({ name: 'restart', home: first.home, display: x.display });
+  const second = await launchObs({ name: 'restart', home: first.home, xvfb: x });
   defer(() => second.close());
   const list = (await second.vendorOk('GetConnections')).connections;
   assert.equal(list.length, 1, `one connection after the restart: ${JSON.stringify(list)}`);
@@ -114,7 +114,7 @@ test('a hand-edited connections file with fields of the wrong type: defaults for
   const x = await startXvfb();
   defer(() => x.stop());
   const url = 'console://127.0.0.1:9';
-  const first = await launchObs({ name: 'config-types', display: x.display });
+  const first = await launchObs({ name: 'config-types', xvfb: x });
   defer(() => first.close());
   const { id } = await first.vendorOk('AddConnection', {
     name: 'Hand edited',
@@ -134,7 +134,7 @@ test('a hand-edited connections file with fields of the wrong type: defaults for
   const edited = JSON.stringify(json, null, 2);
   fs.writeFileSync(file, edited);
 
-  const second = await launchObs({ name: 'config-types', home: first.home, display: x.display });
+  const second = await launchObs({ name: 'config-types', home: first.home, xvfb: x });
   defer(() => second.close());
   const list = (await second.vendorOk('GetConnections')).connections;
   assert.equal(list.length, 1, `the connection is kept: ${JSON.stringify(list)}`);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// In the real OBS 29: SIGINT (OBS's clean exit) while a game is being recorded, a second console is in reconnect
-// backoff, and relay clients are connected. OBS exits within 2 s, the game's replay is finished (raw length patched,
-// metadata written), every andross thread is stopped by the module's unload, and OBS counts no more memory leaks than
-// it does without the plugin.
+// In the real OBS 29: SIGINT (OBS's clean exit) while OBS records, a game is being played and written, a second
+// console is in reconnect backoff, and 9 relay clients are connected. OBS exits within 2 s (ANDROSS_E2E_EXIT_MS), the
+// game's replay is finished (raw length patched, metadata written), the recording's sidecar lists it, the module's
+// unload stopped its engine (every thread joined) within 1 s, and OBS counts as many memory leaks as without the
+// plugin.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import test from 'node:test';
 
 import { consoleClient, rawClient } from '../../relay/lib/relay.mjs';
@@ -23,6 +25,7 @@ import {
 } from './lib/obs.mjs';
 
 const EXIT_MS = Number(process.env.ANDROSS_E2E_EXIT_MS || 2000);
+const ENGINE_STOP_MS = Number(process.env.ANDROSS_E2E_ENGINE_STOP_MS || 1000); // issue 10: everything stops within 1 s
 const RAW_CLIENTS = 8;
 
 // The names of a process's threads that belong to andross ("andross: loop", "andross: rec 1", ...; the kernel keeps
@@ -46,7 +49,7 @@ test('SIGINT with a game running, a console in backoff and clients connected', a
   defer(() => x.stop());
 
   // OBS's own count of leaks at exit, without the plugin, in the same set-up.
-  const plain = await launchObs({ name: 'shutdown-baseline', plugin: false, display: x.display });
+  const plain = await launchObs({ name: 'shutdown-baseline', plugin: false, xvfb: x });
   defer(() => plain.close());
   await sleep(1000);
   const plainExit = await plain.stop();
@@ -56,12 +59,13 @@ test('SIGINT with a game running, a console in backoff and clients connected', a
 
   const sim = await startConsoleSim(['v3.14.0.slp'], { speed: 1, args: ['--nick', 'e2e-exit'] }); // 3.4 minutes
   defer(() => sim.stop());
-  const obs = await launchObs({ name: 'shutdown', display: x.display });
+  const obs = await launchObs({ name: 'shutdown', xvfb: x });
   defer(() => obs.close());
   const folder = tempDir('shutdown-folder');
   const relayPort = await freePort();
   const deadPort = await freePort(); // nothing listens there: that console stays in backoff
 
+  const recording = await obs.startRecord(); // OBS is closed while it records, too
   const { id } = await obs.vendorOk('AddConnection', {
     name: 'Playing',
     url: `console://127.0.0.1:${sim.port}`,
@@ -108,13 +112,24 @@ test('SIGINT with a game running, a console in backoff and clients connected', a
   assert.ok(written.length > 10000, `the game so far was written (${written.length} bytes)`);
   assert.equal(firstDifference(source.subarray(0, written.length), written), -1, 'the replay is the source\'s prefix');
 
-  // The log: the module stopped every thread it started, and unloaded.
+  // The recording that was running got its sidecar, listing the game that was going on (it has no end).
+  const video = recording.data.outputPath;
+  const sidecar = path.join(path.dirname(video), `${path.basename(video, path.extname(video))}.andross.json`);
+  assert.ok(fs.existsSync(sidecar), `the recording's sidecar ${sidecar} was written at exit`);
+  const games = JSON.parse(fs.readFileSync(sidecar, 'utf8')).games;
+  assert.equal(games.length, 1, `the sidecar lists the game: ${JSON.stringify(games)}`);
+  assert.equal(path.resolve(path.dirname(sidecar), games[0].file), file, 'with its .slp');
+  assert.equal(games[0].endMs, null, 'a game cut off by the exit has no end in the video');
+
+  // The log: at unload the module stopped its engine (every thread joined, every replay finished), in time, and
+  // then unloaded. plugin/andross-module.c words it "[andross] engine stopped in N ms: every thread joined, ...".
   const lines = obs.androssLines();
-  const unload = lines.slice(lines.findIndex((l) => /engine stopped|stopped|unload/.test(l)));
-  const joined = lines.map((l) => /engine stopped, (\d+) threads? joined/.exec(l)).find(Boolean);
-  assert.ok(joined, `the log says the engine stopped and how many threads it joined: ${JSON.stringify(lines.slice(-8))}`);
-  assert.equal(Number(joined[1]), threads.length, `threads joined = andross threads that ran (${threads.join(', ')})`);
-  assert.ok(unload.some((l) => /module unloaded/.test(l)), `the module unloaded: ${JSON.stringify(unload)}`);
+  const stoppedAt = lines.findIndex((l) => /^\[andross\] engine stopped in \d+ ms: every thread joined/.test(l));
+  assert.ok(stoppedAt >= 0, `the log says the engine stopped and joined its threads: ${JSON.stringify(lines.slice(-8))}`);
+  const engineMs = Number(/in (\d+) ms/.exec(lines[stoppedAt])[1]);
+  console.log(`unload: ${lines[stoppedAt]}`);
+  assert.ok(engineMs <= ENGINE_STOP_MS, `the engine stopped in ${engineMs} ms (limit ${ENGINE_STOP_MS} ms)`);
+  assert.ok(lines.slice(stoppedAt + 1).some((l) => /^\[andross\] module unloaded/.test(l)), 'then the module unloaded');
   assert.equal(obs.memoryLeaks(), baselineLeaks, `memory leaks as without the plugin (${baselineLeaks})`);
 
   // The relay clients saw their connections closed, not left hanging.

@@ -4,10 +4,13 @@
 // with obs-websocket-js 5, the module's vendor requests and events, screenshots, the OBS log, a timed SIGINT exit,
 // and clean-up of everything it started, also when a test fails or the test process is killed by a signal.
 //
-// Display choice: every OBS gets its own Xvfb, started with `-displayfd`, so the X server picks a free display
-// number itself and tells it when it is ready (no races between tests run in parallel by ctest -j, no xvfb-run
-// needed around node). With `display: process.env.DISPLAY` the caller's own display is used instead (the demo on a
-// desktop). OBS never sees the user's HOME: its HOME, XDG_CONFIG_HOME and the recordings are in a temporary folder.
+// Display choice: every test starts its own Xvfb, with `-displayfd`, so the X server picks a free display number
+// itself and tells it when it is ready (no races between tests run in parallel, no xvfb-run needed around node).
+// launchObs() starts one per OBS, or draws on one the test passes (`xvfb`, e.g. for a restart); with `display` the
+// caller's own display is used instead (the demo on a desktop). OBS never sees the user's HOME: its HOME,
+// XDG_CONFIG_HOME and the recordings are in a temporary folder.
+// obs-websocket 5.1 has no bind-address setting: it listens on every interface, on a free port; the tests talk to it
+// on 127.0.0.1 only. The tests run it without a password (the machine has no network); the demo sets one.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,6 +38,8 @@ export const CANVAS = { width: 640, height: 360, fps: 30 };
 export const GAME_RGB = [0x1e, 0x6e, 0xd2]; // a blue for the "Game" scene
 export const BREAK_RGB = [0xd2, 0x8c, 0x1e]; // an orange for "Break"
 const abgr = ([r, g, b]) => (0xff000000 | (b << 16) | (g << 8) | r) >>> 0;
+
+const MIN_UP_MS = 2500; // see Obs.stop()
 
 export const OBS_LAST_VERSION = (29 << 24) | (0 << 16) | 2; // what global.ini says so OBS shows no "what's new"
 
@@ -242,7 +247,7 @@ function scene(name, itemNames) {
 }
 
 // Writes the OBS configuration into home. OBS 29 keeps obs-websocket's settings in global.ini [OBSWebSocket].
-export function writeObsConfig(home, { wsPort, recDir }) {
+export function writeObsConfig(home, { wsPort, recDir, wsPassword = '' }) {
   const cfg = path.join(home, '.config/obs-studio');
   const profile = path.join(cfg, 'basic/profiles/Andross');
   const scenes = path.join(cfg, 'basic/scenes');
@@ -269,8 +274,8 @@ export function writeObsConfig(home, { wsPort, recDir }) {
         ServerEnabled: 'true',
         ServerPort: wsPort,
         AlertsEnabled: 'false',
-        AuthRequired: 'false',
-        ServerPassword: '',
+        AuthRequired: wsPassword ? 'true' : 'false',
+        ServerPassword: wsPassword,
       },
     }),
   );
@@ -487,6 +492,11 @@ export class Obs {
       await this.ws.disconnect().catch(() => {});
     }
     if (!this.running) return this.exit;
+    // OBS 29 itself often crashes (SIGSEGV in Qt's repaint) or hangs when SIGINT comes within about a second of
+    // its start, with or without andross (measured: 6 of 10 exits at once after start-up went wrong, 0 of 20 after
+    // 2 s). A streamer never quits that fast, so OBS gets that long before the signal.
+    const upMs = performance.now() - (this.readyAt || 0);
+    if (upMs < MIN_UP_MS) await sleep(MIN_UP_MS - upMs);
     const t0 = performance.now();
     this.child.kill('SIGINT');
     let killed = false;
@@ -497,6 +507,11 @@ export class Obs {
     const { code, signal } = await this.exited;
     clearTimeout(timer);
     this.exit = { code, signal, ms: performance.now() - t0, killed };
+    if (signal) {
+      // For the failure message: OBS's crash report, else the end of its console output.
+      const out = fs.existsSync(this.stdoutFile) ? fs.readFileSync(this.stdoutFile, 'utf8').slice(-1500) : '';
+      this.exit.crash = this.crashReport().slice(0, 1500) || out;
+    }
     return this.exit;
   }
 }
@@ -504,7 +519,8 @@ export class Obs {
 // Starts OBS. Options:
 //   home: the HOME to use (default: a new temporary one, configured with writeObsConfig); a HOME that already has an
 //         obs-studio config is used as it is (a restart);
-//   display: an X display to use (default: an Xvfb of its own, stopped with OBS by close());
+//   xvfb: a startXvfb() to draw on (several OBS in turn, e.g. a restart); display: another X display to use (a
+//         desktop's); default: an Xvfb of its own, stopped with OBS by close();
 //   plugin: load andross from the build tree (default true; false: OBS as it is, for baselines);
 //   name: a tag for temp folders and screenshots;
 //   readyMs: how long OBS may take to open its websocket server (default 60 s, the machine may be loaded).
@@ -515,8 +531,11 @@ export async function launchObs(o = {}) {
   const cfgDir = path.join(home, '.config/obs-studio');
   let wsPort;
   let recDir;
+  let wsPassword = '';
   if (fs.existsSync(path.join(cfgDir, 'global.ini'))) {
-    wsPort = Number(/ServerPort=(\d+)/.exec(fs.readFileSync(path.join(cfgDir, 'global.ini'), 'utf8'))[1]);
+    const global = fs.readFileSync(path.join(cfgDir, 'global.ini'), 'utf8');
+    wsPort = Number(/ServerPort=(\d+)/.exec(global)[1]);
+    if (/AuthRequired=true/.test(global)) wsPassword = /ServerPassword=(.*)/.exec(global)[1];
     recDir = /FilePath=(.*)/.exec(fs.readFileSync(path.join(cfgDir, 'basic/profiles/Andross/basic.ini'), 'utf8'))[1];
   } else {
     wsPort = o.wsPort || (await freePort());
@@ -528,10 +547,12 @@ export async function launchObs(o = {}) {
     throw new Error(`${PLUGIN_BIN}/andross.so is missing: build with -DANDROSS_BUILD_OBS=ON`);
   }
 
+  // An Xvfb: the caller's (o.xvfb, shared by several OBS in turn), else one of its own unless o.display is given.
   let xvfb = null;
-  let display = o.display;
+  let screen = o.xvfb || null;
+  let display = o.xvfb ? o.xvfb.display : o.display;
   if (!display) {
-    xvfb = await startXvfb();
+    xvfb = screen = await startXvfb();
     display = xvfb.display;
   }
 
@@ -578,17 +599,19 @@ export async function launchObs(o = {}) {
       if (!obs.logFile) obs.logFile = logFiles(home).find((f) => !before.has(f));
       return obs.logFile && /WebSocket server is enabled|WebSocketServer::Start/.test(obs.log()) ? 'ready' : null;
     }, readyMs, 100);
+    obs.readyAt = performance.now();
     if (ready !== 'ready') {
       const tail = fs.readFileSync(stdoutFile, 'utf8').slice(-3000);
       throw new Error(`OBS ${ready === 'exited' ? 'exited' : `not ready in ${readyMs} ms`}; its output:\n${tail}`);
     }
-    if (xvfb) {
+    if (screen && o.fitWindow !== false) {
       // No window manager on Xvfb: give OBS's main window the whole screen, as a streamer's would be.
-      await run('xdotool', ['search', '--onlyvisible', '--name', 'Profile: ', 'windowmove', '0', '0', 'windowsize',
-        String(xvfb.width), String(xvfb.height)], { timeoutMs: 10000, env: { ...process.env, DISPLAY: display } }).catch(() => {});
+      const args = ['search', '--onlyvisible', '--name', 'Profile: ', 'windowmove', '0', '0', 'windowsize',
+        String(screen.width), String(screen.height)];
+      await run('xdotool', args, { timeoutMs: 10000, env: { ...process.env, DISPLAY: display } }).catch(() => {});
     }
     obs.ws = new OBSWebSocket();
-    await connectWs(obs.ws, wsPort, 20000);
+    await connectWs(obs.ws, wsPort, wsPassword, 20000);
     obs.ws.on('VendorEvent', (d) => {
       if (d.vendorName !== 'andross') return;
       obs.vendorEvents.push({ t: performance.now(), eventType: d.eventType, eventData: d.eventData });
@@ -618,11 +641,11 @@ export async function launchObs(o = {}) {
   return obs;
 }
 
-async function connectWs(ws, port, timeoutMs) {
+async function connectWs(ws, port, password, timeoutMs) {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await ws.connect(`ws://127.0.0.1:${port}`, undefined, {
+      await ws.connect(`ws://127.0.0.1:${port}`, password || undefined, {
         eventSubscriptions: EventSubscription.All,
         rpcVersion: 1,
       });
@@ -639,8 +662,9 @@ async function connectWs(ws, port, timeoutMs) {
 
 // `andross console-sim` serving replays (names in REPLAY_DIR or paths) on a free loopback port. Resolves
 // {port, child, stderr(), stop()}.
-export function startConsoleSim(replays, { speed = '1', args = [] } = {}) {
-  const a = ['console-sim', '--listen', '127.0.0.1:0', '--broadcast', 'off', '--speed', String(speed), ...args];
+// port: where to listen (default: a free one).
+export function startConsoleSim(replays, { speed = '1', args = [], port = 0 } = {}) {
+  const a = ['console-sim', '--listen', `127.0.0.1:${port}`, '--broadcast', 'off', '--speed', String(speed), ...args];
   for (const r of replays) a.push('--replay', path.isAbsolute(r) ? r : path.join(REPLAY_DIR, r));
   return new Promise((resolve, reject) => {
     const child = track(spawn(ANDROSS, a, { stdio: ['ignore', 'pipe', 'pipe'] }));
