@@ -31,4 +31,4 @@ if [ -n "$missing" ]; then
 	echo "bench/obs: cannot run; missing:$missing"
 	exit 1
 fi
-ANDROSS_BENCH_COMMAND="$0 $build $*" exec "$node" "$here/obs_bench.mjs" --build "$build" "$@"
+ANDROSS_BENCH_COMMAND="$0 $build${*:+ $*}" exec "$node" "$here/obs_bench.mjs" --build "$build" "$@"
