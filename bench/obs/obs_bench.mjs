@@ -12,8 +12,8 @@
 //      (b) the obs-websocket vendor event at this process (obs-websocket-js), stamped with process.hrtime.bigint():
 //          game_start, stock_lost, game_end, and frame (SetFrameEvents, at most 10 a second).
 //      All three clocks are CLOCK_MONOTONIC. An event is matched to the last write, before it, of the frame that
-//      completed it: a stock_lost or frame event's `frame`, a game's first bytes for game_start, its last frame for
-//      game_end; the Nth game_start seen is the simulator's Nth game.
+//      completed it: a stock_lost or frame event's `frame`, a game's Game Start for game_start, the last frame of
+//      the game last started for game_end (games repeat frame numbers seconds apart).
 //
 //   node bench/obs/obs_bench.mjs [--build DIR] [--seconds S] [--clients N] [--replay FILE]... [--obs-fps N]
 //                                [--preview on|off] [--frame-events N] [--warmup S]
@@ -112,64 +112,68 @@ function summary(samplesUs) {
 
 const fmt = (x) => (x === null || x === undefined ? '-' : Math.round(x).toLocaleString('en-US'));
 
-// The simulator's write log: `GAME FRAME STREAM_END WRITE_NS`, FRAME `start` for a game's first bytes.
+// The simulator's write log: `GAME FRAME STREAM_END WRITE_NS`, FRAME `start` for a game's Event Payloads and Game
+// Start.
 function readWrites(file) {
-  const byKey = new Map(); // "game frame" -> [write ns, ...] in order (a frame re-sent by rollback is there twice)
+  const byFrame = new Map(); // frame number or 'start' -> [{ns, game}, ...] in write order (all games)
   const last = new Map(); // game -> write ns of its last frame
   let lines = 0;
-  if (!fs.existsSync(file)) return { byKey, last, lines, games: 0 };
+  if (!fs.existsSync(file)) return { byFrame, last, lines, games: 0 };
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     const m = /^(\d+) (start|-?\d+) \d+ (\d+)$/.exec(line);
     if (!m) continue;
     lines++;
-    const key = `${m[1]} ${m[2]}`;
-    const ns = BigInt(m[3]);
-    if (!byKey.has(key)) byKey.set(key, []);
-    byKey.get(key).push(ns);
-    last.set(Number(m[1]), ns);
+    const w = { ns: BigInt(m[3]), game: Number(m[1]) };
+    if (!byFrame.has(m[2])) byFrame.set(m[2], []);
+    byFrame.get(m[2]).push(w);
+    last.set(w.game, w.ns);
   }
-  return { byKey, last, lines, games: last.size };
+  return { byFrame, last, lines, games: last.size };
 }
 
-// The last write of a key not later than t (the write that completed the frame the event reports).
-function writeBefore(writes, key, t) {
-  const list = writes.byKey.get(key);
-  if (!list) return null;
+// The last write of a frame (or of a game's start) not later than t: the write that completed what the event
+// reports. Games repeat frame numbers seconds apart, so the last one before the event is its own game's.
+function writeBefore(writes, frame, t) {
+  const list = writes.byFrame.get(String(frame));
   let best = null;
-  for (const w of list) if (w <= t) best = w;
+  for (const w of list || []) if (w.ns <= t) best = w;
   return best;
 }
 
-// Latencies in µs of events [{ns, type, data}] (in arrival order) against the writes, by event type, for the events
-// that arrived within [from, to] (ns). Events of a game the simulator did not finish writing when it stopped (a
-// game_end with complete false) are left out.
+// Latencies in µs of events [{ns, type, data}] against the writes, by event type, for the events that arrived
+// within [from, to] (ns). Each event is matched on its own, not by its place in the order: obs-websocket sends
+// each event from its thread pool, so vendor events can arrive out of order (a game_end before the stock_lost
+// that ended the game was seen). A game_end is matched to the last frame of the game whose start came last before
+// it; one the simulator did not finish (complete false, when the connection is removed) is left out.
 function match(events, writes, from, to) {
   const byType = new Map();
-  let game = 0;
   const unmatched = [];
   const slowest = [];
+  let games = 0;
   for (const e of events) {
-    if (e.type === 'game_start') game++;
-    if (!game || e.ns < from || e.ns > to) continue;
+    if (e.type === 'game_start') games++;
+    if (e.ns < from || e.ns > to) continue;
     let w = null;
-    if (e.type === 'game_start') w = writeBefore(writes, `${game} start`, e.ns);
+    if (e.type === 'game_start') w = writeBefore(writes, 'start', e.ns);
     else if (e.type === 'game_end') {
       if (e.data.complete === false) continue;
-      const l = writes.last.get(game);
-      w = l !== undefined && l <= e.ns ? l : null;
-    } else if (typeof e.data.frame === 'number') w = writeBefore(writes, `${game} ${e.data.frame}`, e.ns);
+      const start = writeBefore(writes, 'start', e.ns);
+      const l = start ? writes.last.get(start.game) : undefined;
+      w = l !== undefined && l <= e.ns ? { ns: l, game: start.game } : null;
+    } else if (typeof e.data.frame === 'number') w = writeBefore(writes, e.data.frame, e.ns);
     else continue;
     if (w === null) {
-      unmatched.push(`${e.type}${typeof e.data.frame === 'number' ? ` ${e.data.frame}` : ''} of game ${game}`);
+      unmatched.push(`${e.type}${typeof e.data.frame === 'number' ? ` ${e.data.frame}` : ''}`);
       continue;
     }
-    const us = Number(e.ns - w) / 1000;
+    const game = w.game;
+    const us = Number(e.ns - w.ns) / 1000;
     if (!byType.has(e.type)) byType.set(e.type, []);
     byType.get(e.type).push(us);
     slowest.push({ us, type: e.type, game, frame: e.data.frame });
   }
   slowest.sort((x, y) => y.us - x.us);
-  return { byType, unmatched, games: game, slowest: slowest.slice(0, 3) };
+  return { byType, unmatched, games, slowest: slowest.slice(0, 3) };
 }
 
 // The Lua script's file: `NS SIGNAL CONNECTION JSON` (and `NS loaded 0 {}` when it was loaded).
