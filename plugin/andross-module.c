@@ -147,6 +147,7 @@ static void session_options(const struct andross_connection *c, struct engine_se
 	o->keep_history = true; /* switching the relay on mid-game serves the game from its start */
 	o->relay.enabled = c->relay_enabled;
 	o->relay.options.history_bytes = 32u * 1024u * 1024u;
+	o->relay.options.max_clients = 64; /* overlays, bots, a second PC, a tournament's tools */
 	if (andross->redirect_dir[0]) {
 		char name[ENGINE_NAME_MAX];
 		slp_file_safe_name(name, sizeof(name), c->name, "connection");

@@ -7,12 +7,15 @@
 #include "net/sock.h"
 #include "sim_console.h"
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char help[] =
 	"usage: andross console-sim --replay FILE [--replay FILE...] --listen HOST:PORT [--speed 1|N|max] [--loop]\n"
-	"                           [--nick NAME] [--broadcast HOST:PORT|off]\n"
+	"                           [--nick NAME] [--broadcast HOST:PORT|off] [--write-log FILE]\n"
 	"\n"
 	"Behaves like a Wii running Slippi Nintendont: serves one client at a time (listen backlog 1) with the\n"
 	"console protocol (handshake, tokens and cursors, 3 MiB history with forcePos on overflow, keepalives every\n"
@@ -27,6 +30,11 @@ static const char help[] =
 	"  --nick NAME          the console's nickname (default: andross-sim)\n"
 	"  --broadcast ADDR     where the SLIP_READY discovery datagrams go while no client is connected\n"
 	"                       (default 127.0.0.1:20582; off: none)\n"
+	"  --write-log FILE     one line per frame as the client is first written its last byte:\n"
+	"                       `GAME FRAME STREAM_END WRITE_NS`: the game (1, 2, ... in the order played), the\n"
+	"                       replay's frame number (`start` for the game's Event Payloads and Game Start), the\n"
+	"                       stream position after it, and CLOCK_MONOTONIC nanoseconds just before the write\n"
+	"                       (for timing a client; see bench/obs)\n"
 	"Stops on SIGINT/SIGTERM.\n";
 
 #define MENU_MS 1000.0
@@ -35,12 +43,24 @@ static const char help[] =
 struct run {
 	struct net_loop *loop;
 	int status;
+	FILE *write_log;
 };
 
 static void on_log(void *ud, const char *line)
 {
 	(void)ud;
 	fprintf(stderr, "%s\n", line);
+}
+
+static void on_frame_written(void *ud, const struct sim_console_frame *f)
+{
+	struct run *run = ud;
+	if (f->has_frame)
+		fprintf(run->write_log, "%" PRIu64 " %" PRId32 " %" PRIu64 " %" PRIu64 "\n", f->game, f->frame,
+			f->stream_end, f->write_ns);
+	else
+		fprintf(run->write_log, "%" PRIu64 " start %" PRIu64 " %" PRIu64 "\n", f->game, f->stream_end,
+			f->write_ns);
 }
 
 static void on_finished(void *ud, int status)
@@ -58,12 +78,13 @@ int cmd_console_sim(int argc, char **argv)
 	}
 	struct sim_console_options o;
 	sim_console_options_init(&o);
+	struct run run = {0};
 	struct sim_replay *replays = calloc((size_t)argc, sizeof(*replays));
 	if (!replays) {
 		cli_error("console-sim: out of memory");
 		return 1;
 	}
-	const char *listen = NULL, *bcast = "127.0.0.1:20582";
+	const char *listen = NULL, *bcast = "127.0.0.1:20582", *write_log = NULL;
 	int rc = 2;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -85,6 +106,8 @@ int cmd_console_sim(int argc, char **argv)
 			o.nick = v;
 		} else if (!strcmp(a, "--broadcast")) {
 			bcast = v;
+		} else if (!strcmp(a, "--write-log")) {
+			write_log = v;
 		} else if (!strcmp(a, "--speed")) {
 			if (!cli_parse_speed(v, &o.speed)) {
 				cli_error("console-sim: --speed takes max, 1 or a number above 0, not '%s'", v);
@@ -119,12 +142,23 @@ int cmd_console_sim(int argc, char **argv)
 	o.menu_ms = o.speed > 0 ? (uint64_t)(MENU_MS / o.speed) : MENU_MS_AT_MAX;
 
 	rc = 1;
-	struct run run = {.loop = net_loop_create()};
+	if (write_log) {
+		run.write_log = fopen(write_log, "w");
+		if (!run.write_log) {
+			cli_error("console-sim: --write-log %s: %s", write_log, strerror(errno));
+			goto out;
+		}
+		/* a line per frame as it happens, so that a reader sees the frames while the games go on */
+		setvbuf(run.write_log, NULL, _IOLBF, 0);
+	}
+	run.loop = net_loop_create();
 	if (!run.loop) {
 		cli_error("console-sim: out of memory");
 		goto out;
 	}
 	struct sim_console_callbacks cb = {.log = on_log, .finished = on_finished, .ud = &run};
+	if (run.write_log)
+		cb.frame_written = on_frame_written;
 	struct sim_console *sim = sim_console_create(run.loop, &o, &cb, err, sizeof(err));
 	if (!sim) {
 		cli_error("console-sim: %s", err);
@@ -139,7 +173,14 @@ int cmd_console_sim(int argc, char **argv)
 	sim_console_destroy(sim);
 	net_loop_destroy(run.loop);
 	rc = run.status;
+	if (run.write_log && fclose(run.write_log) != 0) {
+		cli_error("console-sim: --write-log %s: %s", write_log, strerror(errno));
+		rc = 1;
+	}
+	run.write_log = NULL;
 out:
+	if (run.write_log)
+		fclose(run.write_log);
 	free(replays);
 	return rc;
 }

@@ -102,11 +102,21 @@ static void logf_session(struct session *s, int level, const char *fmt, ...)
 	e->cb.log(e->cb.ud, s->id, level, msg);
 }
 
+/* Ends a JSON text with a 0 after its length, so the `event` callback may also take it as a C string (the OBS module
+ * hands it to obs_data). False when out of memory. */
+static bool json_terminate(struct bytes *json)
+{
+	if (!bytes_reserve(json, 1))
+		return false;
+	json->data[json->len] = 0;
+	return true;
+}
+
 /* An event as it is made: the `event` callback, and a note in the mailbox unless it is a frame. */
-static void emit_note(struct session *s, const char *type, const struct bytes *json)
+static void emit_note(struct session *s, const char *type, struct bytes *json)
 {
 	struct engine *e = s->e;
-	if (e->cb.event)
+	if (e->cb.event && json_terminate(json))
 		e->cb.event(e->cb.ud, s->id, type, (const char *)json->data, json->len);
 	if (!game_mailbox_push(s->mailbox, type, (const char *)json->data, json->len))
 		logf_session(s, ENGINE_LOG_WARNING, "out of memory for a %s event", type);
@@ -181,7 +191,7 @@ static void on_game_event(void *ud, const struct slp_game_event *ev)
 	bool is_frame = ev->type == SLP_GAME_EVENT_FRAME;
 	bool want_json = !is_frame || (s->o.frame_events && e->cb.event);
 	bytes_clear(&s->rec_line);
-	if (want_json && !slp_game_event_to_json(ev, &s->rec_line)) {
+	if (want_json && (!slp_game_event_to_json(ev, &s->rec_line) || !json_terminate(&s->rec_line))) {
 		logf_session(s, ENGINE_LOG_WARNING, "out of memory for a %s event", slp_game_event_name(ev->type));
 		want_json = false;
 	}

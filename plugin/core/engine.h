@@ -78,7 +78,7 @@ enum engine_log_level {
 struct engine_callbacks {
 	/* Every event in its one JSON form (docs/events.md) as soon as it is made, on the thread that made it: the loop
 	 * thread for connection, gap and relay_client, the session's recorder thread for game events, replay_saved
-	 * and replay_failed. Must not block. */
+	 * and replay_failed. json[json_len] is 0: json is also a C string. Must not block. */
 	void (*event)(void *ud, uint32_t session, const char *type, const char *json, size_t json_len);
 	/* A session's mailbox has new notes (once per burst, until the consumer empties it), on the thread that
 	 * added them. Must not block: schedule a drain. */

@@ -25,6 +25,7 @@
 struct game {
 	struct sim_replay_data replay;
 	struct slp_frame_cuts frames; /* only whole events are played */
+	size_t start_end;             /* for frame_written: the offset just past its Game Start (or its first bytes) */
 };
 
 struct sim_console {
@@ -55,6 +56,8 @@ struct sim_console {
 	uint64_t accepted_ms;
 	struct console_session session;
 	struct bytes tx;
+	bool tx_replay; /* tx holds a REPLAY message: the history's bytes tx_from .. tx_to */
+	uint64_t tx_from, tx_to;
 	uint64_t last_send_ms;
 	uint64_t pause_until_us;
 	bool watching_write;
@@ -68,7 +71,13 @@ struct sim_console {
 	bool produced_all;
 	bool failed;
 	uint64_t games_played;
+	uint64_t games_begun;
 	uint64_t timer;
+
+	/* for `frame_written` only: the frames produced and not yet written, oldest first (pend_head ..) */
+	struct sim_console_frame *pend;
+	size_t pend_head, pend_len, pend_cap;
+	bool pend_oom_logged;
 
 	/* the end, reported once from its own timer callback so that `finished` may destroy the simulator */
 	bool finish_reported;
@@ -123,6 +132,7 @@ static void drop_client(struct sim_console *sim, const char *why)
 		console_server_drop(&sim->server, &sim->session);
 	sim->handshaken = false;
 	bytes_clear(&sim->tx);
+	sim->tx_replay = false;
 	sim->watching_write = false;
 	sim->next_bcast_us = net_now_us();
 }
@@ -137,10 +147,93 @@ static void client_gone(struct sim_console *sim, const char *why)
 	schedule(sim, 0);
 }
 
+/* The REPLAY message in tx is written: reports the frames whose last byte it held. Frames that end before it began
+ * were skipped (an overflow, a client that started later) and are forgotten. */
+static void frames_written(struct sim_console *sim, uint64_t write_ns)
+{
+	while (sim->pend_head < sim->pend_len) {
+		struct sim_console_frame *f = &sim->pend[sim->pend_head];
+		if (f->stream_end > sim->tx_to)
+			break;
+		sim->pend_head++;
+		if (f->stream_end <= sim->tx_from)
+			continue;
+		f->write_ns = write_ns;
+		sim->cb.frame_written(sim->cb.ud, f);
+	}
+	if (sim->pend_head == sim->pend_len)
+		sim->pend_head = sim->pend_len = 0;
+}
+
+/* Remembers a frame just appended to the history until it is written (only when someone wants to know). */
+static void frame_produced(struct sim_console *sim, const struct game *g, size_t i, uint64_t stream_end)
+{
+	/* frames that fell out of the history can no longer be written to anyone */
+	uint64_t oldest = console_log_start(console_server_log(&sim->server));
+	while (sim->pend_head < sim->pend_len && sim->pend[sim->pend_head].stream_end <= oldest)
+		sim->pend_head++;
+	if (sim->pend_len == sim->pend_cap && sim->pend_head > 0) {
+		sim->pend_len -= sim->pend_head;
+		memmove(sim->pend, sim->pend + sim->pend_head, sim->pend_len * sizeof(*sim->pend));
+		sim->pend_head = 0;
+	}
+	if (sim->pend_len == sim->pend_cap) {
+		size_t cap = sim->pend_cap ? sim->pend_cap * 2 : 256;
+		struct sim_console_frame *p = realloc(sim->pend, cap * sizeof(*p));
+		if (!p) {
+			if (!sim->pend_oom_logged)
+				sim_log(sim, "andross: console-sim: out of memory: frames go unreported");
+			sim->pend_oom_logged = true;
+			return;
+		}
+		sim->pend = p;
+		sim->pend_cap = cap;
+	}
+	/* a frame's bytes begin with the event that opened it; a game's first bytes are its Event Payloads */
+	const uint8_t *ev = g->replay.events + g->frames.offsets[i];
+	size_t len = g->frames.offsets[i + 1] - g->frames.offsets[i];
+	struct sim_console_frame *f = &sim->pend[sim->pend_len++];
+	memset(f, 0, sizeof(*f));
+	f->game = sim->games_begun;
+	f->has_frame = len >= 5 && (ev[0] == SLP_CMD_FRAME_START || ev[0] == SLP_CMD_PRE_FRAME);
+	f->frame = f->has_frame ? rd_i32be(ev + 1) : 0;
+	f->stream_end = stream_end;
+	/* the bytes before the first frame count as written once their Game Start is: the Gecko codes after it fill
+	 * several messages, and a client knows the game has started before it has them */
+	if (!f->has_frame && i == 0)
+		f->stream_end -= len - g->start_end;
+}
+
+struct start_finder {
+	size_t end;
+};
+
+static int find_game_start(void *ud, const struct slp_event *ev)
+{
+	struct start_finder *sf = ud;
+	if (ev->code != SLP_CMD_GAME_START || ev->reassembled)
+		return 0;
+	sf->end = (size_t)ev->offset + ev->size;
+	return 1;
+}
+
+/* Where a game's Game Start ends, in its bytes before the first frame (their end when it has none). */
+static size_t game_start_end(const struct game *g)
+{
+	size_t first = g->frames.count > 1 ? g->frames.offsets[1] : g->frames.whole_bytes;
+	struct start_finder sf = {.end = first};
+	struct slp_splitter sp;
+	slp_splitter_init(&sp);
+	slp_splitter_feed(&sp, g->replay.events, first, find_game_start, &sf);
+	slp_splitter_free(&sp);
+	return sf.end <= first ? sf.end : first;
+}
+
 /* Writes what tx holds; false when the client is gone. */
 static bool flush(struct sim_console *sim)
 {
 	while (sim->tx.len) {
+		uint64_t write_ns = sim->tx_replay && sim->cb.frame_written ? net_now_ns() : 0;
 		ssize_t n = net_write(sim->fd, sim->tx.data, sim->tx.len);
 		if (n < 0) {
 			client_gone(sim, "send failed");
@@ -150,6 +243,11 @@ static bool flush(struct sim_console *sim)
 			break;
 		bytes_consume(&sim->tx, (size_t)n);
 		sim->last_send_ms = net_now_ms();
+		if (!sim->tx.len && sim->tx_replay) {
+			sim->tx_replay = false;
+			if (sim->cb.frame_written)
+				frames_written(sim, write_ns);
+		}
 	}
 	bool want_write = sim->tx.len > 0;
 	if (want_write != sim->watching_write) {
@@ -176,6 +274,10 @@ static void produce_frame(struct sim_console *sim)
 		return;
 	}
 	sim->produced_bytes += to - from;
+	if (sim->frame_i == 0)
+		sim->games_begun++;
+	if (sim->cb.frame_written)
+		frame_produced(sim, g, sim->frame_i, sim->produced_bytes);
 	sim->frame_i++;
 	if (sim->frame_i + 1 >= g->frames.count) {
 		sim->games_played++;
@@ -253,6 +355,7 @@ static void serve(struct sim_console *sim)
 		return;
 	uint64_t now_us = net_now_us();
 	while (sim->tx.len == 0 && now_us >= sim->pause_until_us) {
+		uint64_t from = sim->session.cursor;
 		enum console_next r = console_server_next(&sim->server, &sim->session, &sim->tx);
 		if (r == CONSOLE_NEXT_OVERFLOW) {
 			sim_log(sim, "console-sim: client %s overflowed the history; jumping to byte %" PRIu64,
@@ -263,6 +366,9 @@ static void serve(struct sim_console *sim)
 		}
 		if (r != CONSOLE_NEXT_REPLAY)
 			break;
+		sim->tx_replay = true;
+		sim->tx_from = from;
+		sim->tx_to = sim->session.cursor;
 		if (!flush(sim))
 			return;
 	}
@@ -458,6 +564,8 @@ static int load_games(struct sim_console *sim, const struct sim_console_options 
 		if (g->frames.error[0])
 			sim_log(sim, "andross: console-sim: %s: %s; playing the events before it", g->replay.name,
 				g->frames.error);
+		if (sim->cb.frame_written)
+			g->start_end = game_start_end(g);
 	}
 	return 0;
 }
@@ -550,6 +658,7 @@ void sim_console_destroy(struct sim_console *sim)
 		slp_frame_cuts_free(&sim->games[i].frames);
 	}
 	free(sim->games);
+	free(sim->pend);
 	free(sim->nick);
 	free(sim);
 }

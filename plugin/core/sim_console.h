@@ -54,6 +54,17 @@ struct sim_console_options {
 	uint64_t seed; /* the token generator's seed; 0: from the clock */
 };
 
+/* A frame the simulator wrote to its client: for timing what a client does with it (bench/obs). */
+struct sim_console_frame {
+	uint64_t game;  /* the game it belongs to: 1, 2, ... in the order played (counting on with `loop`) */
+	bool has_frame; /* false for the game's start: its Event Payloads and Game Start */
+	int32_t frame;  /* the replay's frame number (its Frame Start, or the leader's Pre-Frame Update) */
+	/* The stream position just past its last byte (the console protocol's cursor). For the game's start, past
+	 * its Game Start: the rest of the bytes before the first frame (Gecko codes) belong to no report. */
+	uint64_t stream_end;
+	uint64_t write_ns; /* net_now_ns() just before the write that handed its last byte to the kernel */
+};
+
 struct sim_console_callbacks {
 	/* One line of what the simulator does (a client connected, its handshake, a game played, an overflow, a
 	 * replay that ends early), without a newline, as `andross console-sim` prints it. May be NULL. Must not
@@ -65,6 +76,13 @@ struct sim_console_callbacks {
 	 * keeps serving until destroyed. May be NULL.
 	 */
 	void (*finished)(void *ud, int status);
+	/*
+	 * A frame's last byte was written to the client (frames are cut as slp_frames.h cuts them; a game's start,
+	 * up to its Game Start, is one more). Each frame is reported once, in stream order, when a client first gets
+	 * it; frames no client got (skipped on an overflow, or older than where a fresh client starts) never are.
+	 * May be NULL: the simulator then keeps no record of its frames. Must not destroy the simulator.
+	 */
+	void (*frame_written)(void *ud, const struct sim_console_frame *f);
 	void *ud;
 };
 

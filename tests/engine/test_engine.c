@@ -104,6 +104,7 @@ struct seen {
 	} s[MAX_SEEN];
 	int notifies;
 	int warnings;
+	int unterminated; /* events whose json is not a C string of json_len bytes */
 };
 
 static struct seen seen = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -114,6 +115,7 @@ static void seen_reset(void)
 	memset(seen.s, 0, sizeof(seen.s));
 	seen.notifies = 0;
 	seen.warnings = 0;
+	seen.unterminated = 0;
 	pthread_mutex_unlock(&seen.lock);
 }
 
@@ -124,7 +126,10 @@ static void on_event(void *ud, uint32_t id, const char *type, const char *json, 
 	char head[48];
 	snprintf(head, sizeof(head), "{\"type\":\"%s\"", type);
 	bool well_formed = len > strlen(head) && !memcmp(json, head, strlen(head)) && json[len - 1] == '}';
+	bool terminated = !memchr(json, 0, len) && json[len] == 0;
 	pthread_mutex_lock(&seen.lock);
+	if (!terminated)
+		seen.unterminated++;
 	for (int i = 0; i < MAX_SEEN; i++) {
 		if (seen.s[i].id != id && seen.s[i].id)
 			continue;
@@ -373,6 +378,34 @@ static void test_two_sessions_a_simulator_and_a_file(void **state)
 	}
 	assert_true(seen.notifies >= 2);
 	pthread_mutex_unlock(&seen.lock);
+}
+
+/* With frame events on, every event's JSON reaches the `event` callback as a C string too: the OBS module hands it to
+ * obs_data, and a frame made in the buffer a longer game_start had used once carried that event's tail. */
+static void test_event_json_is_a_c_string(void **state)
+{
+	(void)state;
+	char dir[512], err[256];
+	temp_dir("cstr", dir, sizeof(dir));
+	struct engine *e = start_engine();
+	struct engine_session_options o;
+	engine_session_options_init(&o);
+	snprintf(o.name, sizeof(o.name), "frames");
+	snprintf(o.url, sizeof(o.url), "%s/v3.13.slp", ANDROSS_REPLAY_DIR);
+	o.speed = 0;
+	o.frame_events = true;
+	snprintf(o.out_dir, sizeof(o.out_dir), "%s", dir);
+	uint32_t id = engine_add(e, &o, err, sizeof(err));
+	assert_int_not_equal(id, 0);
+	uint64_t one = 1;
+	wait_status(e, id, games_recorded_at_least, &one, "the replay's game");
+	engine_destroy(e);
+	pthread_mutex_lock(&seen.lock);
+	int starts = seen.s[0].game_start, frames = seen.s[0].frames, unterminated = seen.unterminated;
+	pthread_mutex_unlock(&seen.lock);
+	assert_int_equal(starts, 1);
+	assert_int_equal(frames, 123 + 24 + 1); /* v3.13.slp: frames -123 to 24 */
+	assert_int_equal(unterminated, 0);
 }
 
 static bool connected(const struct engine_session_status *st, void *arg)
@@ -966,6 +999,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_sessions_a_simulator_and_a_file),
+		cmocka_unit_test(test_event_json_is_a_c_string),
 		cmocka_unit_test(test_bad_sessions_are_refused_with_a_reason),
 		cmocka_unit_test(test_demo_plays_the_demo_folder_in_real_time),
 		cmocka_unit_test(test_a_wii_name_cut_mid_character_is_kept_whole_characters_only),

@@ -65,6 +65,7 @@ struct slot {
 	bool destroy_mid_game; /* destroy the simulator once the client has destroy_after_bytes */
 	size_t destroy_after_bytes;
 	bool destroy_in_finished;
+	bool record_frames; /* console: take its frame_written reports */
 
 	/* on the loop thread */
 	struct sim_console *console;
@@ -85,6 +86,8 @@ struct slot {
 	char disconnect_reason[512];
 	char log[LOG_MAX];
 	size_t log_len;
+	struct sim_console_frame *frames;
+	size_t n_frames, frames_cap;
 };
 
 struct scenario {
@@ -126,6 +129,20 @@ static void on_finished(void *ud, int status)
 		s->games_played = sim_console_games_played(s->console);
 	if (s->destroy_in_finished)
 		destroy_sim(s);
+}
+
+static void on_frame_written(void *ud, const struct sim_console_frame *f)
+{
+	struct slot *s = ud;
+	if (s->n_frames == s->frames_cap) {
+		size_t cap = s->frames_cap ? s->frames_cap * 2 : 512;
+		struct sim_console_frame *p = realloc(s->frames, cap * sizeof(*p));
+		if (!p)
+			return; /* the count check fails */
+		s->frames = p;
+		s->frames_cap = cap;
+	}
+	s->frames[s->n_frames++] = *f;
 }
 
 static void on_data(void *ud, const uint8_t *bytes, size_t len)
@@ -174,6 +191,8 @@ static void start_slot(struct scenario *sc, struct slot *s)
 		o.broadcast_host = NULL; /* no datagrams to the discovery port other tests listen on */
 		o.menu_ms = 50;
 		struct sim_console_callbacks cb = {.log = on_log, .finished = on_finished, .ud = s};
+		if (s->record_frames)
+			cb.frame_written = on_frame_written;
 		s->console = sim_console_create(sc->loop, &o, &cb, s->create_err, sizeof(s->create_err));
 		if (s->console) {
 			s->port = sim_console_port(s->console);
@@ -310,8 +329,10 @@ static void assert_same_bytes(const struct bytes *got, const struct bytes *want,
 
 static void free_scenario(struct scenario *sc)
 {
-	for (size_t i = 0; i < sc->n_slots; i++)
+	for (size_t i = 0; i < sc->n_slots; i++) {
 		bytes_free(&sc->slots[i].got);
+		free(sc->slots[i].frames);
+	}
 }
 
 /* Sets up a slot that plays its replays once at max speed to the end. */
@@ -354,6 +375,46 @@ static void test_console_sim_plays_every_game_to_a_console_client(void **state)
 	assert_int_equal(sc->slots[0].games_played, 2);
 	assert_non_null(strstr(sc->slots[0].log, "console-sim: all 2 games sent\n"));
 	assert_non_null(strstr(sc->slots[0].log, "console-sim: game 2 played"));
+	free_scenario(sc);
+	free(sc);
+}
+
+/* frame_written at max speed, where one REPLAY message holds many frames: every frame of both games once, in
+ * order, with the replays' frame numbers (-123..24 and -123..45, no rollback) and stream positions up to the end. */
+static void test_console_sim_reports_every_frame_written(void **state)
+{
+	(void)state;
+	struct scenario *sc = calloc(1, sizeof(*sc));
+	full_play(sc, 0, KIND_CONSOLE, "v3.13.slp", "unranked_game1.slp");
+	struct slot *s = &sc->slots[0];
+	s->record_frames = true;
+	run_scenario(sc);
+	check_full_play(sc, 0);
+	static const int32_t last_frame[2] = {24, 45};
+	assert_int_equal(s->n_frames, (1 + 123 + 24 + 1) + (1 + 123 + 45 + 1));
+	size_t k = 0;
+	uint64_t prev_end = 0, prev_ns = 0;
+	for (uint64_t game = 1; game <= 2; game++) {
+		for (int32_t frame = -124; frame <= last_frame[game - 1]; frame++, k++) {
+			const struct sim_console_frame *f = &s->frames[k];
+			assert_int_equal(f->game, game);
+			assert_int_equal(f->has_frame, frame != -124); /* -124: the bytes before the first frame */
+			if (f->has_frame)
+				assert_int_equal(f->frame, frame);
+			assert_true(f->stream_end > prev_end);
+			assert_true(f->write_ns >= prev_ns && f->write_ns > 0);
+			prev_end = f->stream_end;
+			prev_ns = f->write_ns;
+		}
+	}
+	assert_int_equal(prev_end, s->got.len);
+	/* a game's start ends with its Game Start (at bytes 29 to 731 in v3.13.slp, 29 to 790 in unranked_game1.slp),
+	 * before the Gecko codes; the second game's stream positions follow the first game's bytes */
+	struct expected first;
+	expected_load(&first, "v3.13.slp");
+	assert_int_equal(s->frames[0].stream_end, 731);
+	assert_int_equal(s->frames[1 + 123 + 24 + 1].stream_end, first.len + 790);
+	bytes_free(&first.file);
 	free_scenario(sc);
 	free(sc);
 }
@@ -733,6 +794,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_console_sim_plays_every_game_to_a_console_client),
+		cmocka_unit_test(test_console_sim_reports_every_frame_written),
 		cmocka_unit_test(test_dolphin_sim_plays_every_game_to_a_dolphin_client),
 		cmocka_unit_test(test_sims_may_be_destroyed_from_finished),
 		cmocka_unit_test(test_two_sims_of_each_kind_on_one_loop),

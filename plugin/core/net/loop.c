@@ -93,9 +93,14 @@ uint64_t net_now_ms(void)
 
 uint64_t net_now_us(void)
 {
+	return net_now_ns() / 1000u;
+}
+
+uint64_t net_now_ns(void)
+{
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 #define WAKE_FD_TAG UINT64_MAX

@@ -60,9 +60,11 @@ void net_loop_stop(struct net_loop *loop);
 bool net_loop_stopping(const struct net_loop *loop);
 /* Names the calling thread as ps, top -H, gdb and OBS's crash logs show it, cut to 15 bytes ("andross: loop"). */
 void net_thread_name(const char *name);
-/* Monotonic milliseconds and microseconds. */
+/* Monotonic milliseconds, microseconds and nanoseconds (CLOCK_MONOTONIC on Linux: the clock of OBS's
+ * os_gettime_ns and node's process.hrtime, so other processes' stamps compare with these). */
 uint64_t net_now_ms(void);
 uint64_t net_now_us(void);
+uint64_t net_now_ns(void);
 
 #ifdef __cplusplus
 }
