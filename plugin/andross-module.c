@@ -60,6 +60,41 @@ static void on_engine_notify(void *ud, uint32_t session)
 	andross_events_notify(session);
 }
 
+/* ---- files, on the disk thread ---- */
+
+struct file_write {
+	char *path;
+	char *text;
+	size_t len;
+	bool keep_backup;
+	char what[64];
+};
+
+static void write_task(void *param)
+{
+	struct file_write *w = param;
+	if (os_quick_write_utf8_file_safe(w->path, w->text, w->len, false, "tmp", w->keep_backup ? "bak" : NULL))
+		blog(LOG_INFO, "[andross] %s written: %s", w->what, w->path);
+	else
+		blog(LOG_WARNING, "[andross] cannot write %s %s", w->what, w->path);
+	bfree(w->path);
+	bfree(w->text);
+	bfree(w);
+}
+
+void andross_write_file(const char *path, const char *text, size_t len, bool keep_backup, const char *what)
+{
+	struct file_write *w = bzalloc(sizeof(*w));
+	w->path = bstrdup(path);
+	w->text = bmemdup(text, len + 1);
+	w->text[len] = 0;
+	w->len = len;
+	w->keep_backup = keep_backup;
+	snprintf(w->what, sizeof(w->what), "%s", what);
+	if (!andross || !andross->disk || !os_task_queue_queue_task(andross->disk, write_task, w))
+		write_task(w); /* no disk thread (it could not start): here, rather than not at all */
+}
+
 /* ---- settings ---- */
 
 /* The folder replays go to when none is set: OBS's recording folder, else the home folder. */
@@ -118,8 +153,9 @@ static void save_settings(void)
 	pthread_mutex_unlock(&andross->lock);
 	obs_data_set_int(root, "version", 1);
 	obs_data_set_array(root, "connections", arr);
-	if (!obs_data_save_json_safe(root, andross->config_path, "tmp", "bak"))
-		blog(LOG_WARNING, "[andross] cannot save the connections to %s", andross->config_path);
+	const char *json = obs_data_get_json(root);
+	if (json)
+		andross_write_file(andross->config_path, json, strlen(json), true, "connections");
 	obs_data_array_release(arr);
 	obs_data_release(root);
 }
@@ -505,6 +541,7 @@ bool obs_module_load(void)
 	pthread_mutex_init(&andross->lock, NULL);
 	andross->next_id = 1;
 	atomic_init(&andross->frames_per_second, 10);
+	andross->disk = os_task_queue_create();
 	char *config = obs_module_config_path("connections.json");
 	if (config) {
 		char *dir = obs_module_config_path("");
@@ -528,6 +565,7 @@ bool obs_module_load(void)
 	if (!andross->engine || engine_start(andross->engine, err, sizeof(err)) < 0) {
 		blog(LOG_ERROR, "[andross] cannot start: %s", err);
 		engine_destroy(andross->engine);
+		os_task_queue_destroy(andross->disk);
 		pthread_mutex_destroy(&andross->ops);
 		pthread_mutex_destroy(&andross->lock);
 		bfree(andross);
@@ -563,6 +601,8 @@ void obs_module_unload(void)
 	andross->engine = NULL;
 	blog(LOG_INFO, "[andross] engine stopped in %llu ms: every thread joined, every replay finished",
 	     (unsigned long long)((os_gettime_ns() - t0) / 1000000));
+	os_task_queue_destroy(andross->disk); /* writes what is queued (settings, a last sidecar), then joins */
+	andross->disk = NULL;
 	pthread_mutex_destroy(&andross->ops);
 	pthread_mutex_destroy(&andross->lock);
 	struct andross_obs *a = andross;

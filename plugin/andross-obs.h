@@ -15,6 +15,7 @@
 #include "engine.h"
 
 #include <obs-module.h>
+#include <util/task.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,10 +50,15 @@ struct andross_obs {
 	atomic_bool frame_events;
 	atomic_int frames_per_second;
 	atomic_bool shutting_down;
-	void *_Atomic vendor; /* obs-websocket's vendor handle, once registered */
+	void *_Atomic vendor;  /* obs-websocket's vendor handle, once registered */
+	os_task_queue_t *disk; /* writes files, so no OBS thread waits on the disk */
 };
 
 extern struct andross_obs *andross;
+
+/* Writes text to path (safely: a temporary file renamed over it, the old one kept as .bak when keep_backup) on
+ * the module's disk thread, in the order asked; `what` names it in the log. Any thread. */
+void andross_write_file(const char *path, const char *text, size_t len, bool keep_backup, const char *what);
 
 /* ---- connections (andross-module.c) ---- */
 

@@ -203,11 +203,12 @@ static void write_sidecar(int64_t end_ms)
 	jw_object_end(&jw);
 	char path[ENGINE_PATH_MAX * 2 + 32];
 	snprintf(path, sizeof(path), "%s/%s.andross.json", dir, base);
-	if (jw.ok && bytes_append_byte(&out, 0) &&
-	    os_quick_write_utf8_file_safe(path, (const char *)out.data, out.len - 1, false, "tmp", NULL))
-		blog(LOG_INFO, "[andross] %s: %zu game%s", path, listed, listed == 1 ? "" : "s");
+	char what[64];
+	snprintf(what, sizeof(what), "sidecar of %zu game%s", listed, listed == 1 ? "" : "s");
+	if (jw.ok)
+		andross_write_file(path, (const char *)out.data, out.len, false, what); /* not on the UI thread */
 	else
-		blog(LOG_WARNING, "[andross] cannot write %s", path);
+		blog(LOG_WARNING, "[andross] out of memory for %s", path);
 	bytes_free(&out);
 }
 
