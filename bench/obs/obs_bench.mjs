@@ -205,14 +205,28 @@ function cpuSeconds(pid) {
   }
 }
 
+// Busy and total CPU time of the whole machine, in seconds (the first line of /proc/stat).
+function machineCpu() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + (f[4] || 0); // idle + iowait
+    const total = f.reduce((x, y) => x + y, 0);
+    return { busy: (total - idle) / 100, total: total / 100 };
+  } catch {
+    return null;
+  }
+}
+
 // OBS's counters over one phase of `seconds`, recording.
 async function phase(obs, seconds) {
   const a = await obs.call('GetStats');
   const cpu0 = cpuSeconds(obs.child.pid);
+  const m0 = machineCpu();
   const fromNs = process.hrtime.bigint();
   await lib.sleep(seconds * 1000);
   const b = await obs.call('GetStats');
   const cpu1 = cpuSeconds(obs.child.pid);
+  const m1 = machineCpu();
   const toNs = process.hrtime.bigint();
   const wall = Number(toNs - fromNs) / 1e9;
   return {
@@ -226,6 +240,9 @@ async function phase(obs, seconds) {
     avgRenderMs: b.averageFrameRenderTime,
     activeFps: b.activeFps,
     cpuPercent: cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) / wall) * 100 : null,
+    // everything that ran on the machine, this benchmark and whatever else, in % of one core
+    machinePercent: m0 && m1 ? ((m1.busy - m0.busy) / wall) * 100 : null,
+    load: os.loadavg()[0],
   };
 }
 
@@ -460,6 +477,10 @@ async function main() {
     cmp('skipped frames (outputSkippedFrames)', 'outputSkipped');
     cmp('average frame render time, ms (at the end)', 'avgRenderMs', (x) => x.toFixed(2));
     cmp('OBS CPU, % of a core', 'cpuPercent', (x) => (x === null ? '-' : x.toFixed(1)));
+    cmp(`machine CPU, every process, % of a core (of ${os.cpus().length})`, 'machinePercent', (x) =>
+      x === null ? '-' : x.toFixed(1),
+    );
+    cmp('load average (1 min) at the end', 'load', (x) => x.toFixed(2));
 
     // ---- relay
     console.log('');
