@@ -12,7 +12,9 @@
 
 #include <obs.h>
 #include <util/platform.h>
+#include <util/threading.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +65,7 @@ static void vendor_emit(const struct andross_connection *c, const char *type, co
 	obs_data_release(data); /* obs-websocket made its JSON during the call */
 }
 
-/* ---- the drain, on the UI thread ---- */
+/* ---- the events thread: signals and vendor events ---- */
 
 static void fire_signal(const struct andross_connection *c, const struct game_note *n)
 {
@@ -81,11 +83,81 @@ static void fire_signal(const struct andross_connection *c, const struct game_no
 	}
 }
 
-static void drain(void *param)
+/* A note on its way to the UI thread, with the connection it came from. */
+struct ui_note {
+	struct ui_note *next;
+	struct andross_connection c;
+	struct game_note n;
+};
+
+/*
+ * The sessions whose mailboxes have notes (each notifies once per burst, so a session is here at most once), and
+ * the notes waiting for the UI thread. The events thread exists so that the signals and vendor events go out the
+ * moment a recorder has made them, whatever OBS's UI thread is doing; the UI thread then gets the notes for what
+ * must run there (the recording's sidecar, and whatever else needs the frontend).
+ */
+static struct {
+	pthread_mutex_t mutex;
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool running; /* the thread was started and not told to stop */
+	bool stop;
+	uint32_t pending[2 * ENGINE_MAX_SESSIONS];
+	size_t n_pending;
+	struct ui_note *ui_head, **ui_tail; /* under mutex */
+	bool ui_queued;                     /* a UI task will take the list */
+} ev = {.mutex = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+/* Everything on the UI thread that follows the game's events, in the order they happened. */
+static void ui_dispatch(const struct andross_connection *c, const struct game_note *n)
 {
-	uint32_t session = (uint32_t)(uintptr_t)param;
-	if (!andross || !andross->engine || atomic_load(&andross->shutting_down))
-		return;
+	andross_recording_note(c, n);
+}
+
+static void free_ui_notes(struct ui_note *list)
+{
+	while (list) {
+		struct ui_note *next = list->next;
+		game_note_free(&list->n);
+		bfree(list);
+		list = next;
+	}
+}
+
+static void ui_drain(void *param)
+{
+	(void)param;
+	pthread_mutex_lock(&ev.mutex);
+	struct ui_note *list = ev.ui_head;
+	ev.ui_head = NULL;
+	ev.ui_tail = &ev.ui_head;
+	ev.ui_queued = false;
+	pthread_mutex_unlock(&ev.mutex);
+	for (struct ui_note *u = list; u; u = u->next)
+		if (andross && !atomic_load(&andross->shutting_down))
+			ui_dispatch(&u->c, &u->n);
+	free_ui_notes(list);
+}
+
+/* Hands a note (moved in) to the UI thread. */
+static void to_ui(const struct andross_connection *c, struct game_note *n)
+{
+	struct ui_note *u = bzalloc(sizeof(*u));
+	u->c = *c;
+	u->n = *n;
+	memset(n, 0, sizeof(*n));
+	pthread_mutex_lock(&ev.mutex);
+	*ev.ui_tail = u;
+	ev.ui_tail = &u->next;
+	bool queue = !ev.ui_queued;
+	ev.ui_queued = true;
+	pthread_mutex_unlock(&ev.mutex);
+	if (queue)
+		obs_queue_task(OBS_TASK_UI, ui_drain, NULL, false);
+}
+
+static void drain_session(uint32_t session)
+{
 	struct game_mailbox *m = engine_mailbox(andross->engine, session);
 	if (!m)
 		return; /* removed since */
@@ -95,10 +167,10 @@ static void drain(void *param)
 	size_t n;
 	while ((n = game_mailbox_take(m, notes, 32)) > 0) {
 		for (size_t i = 0; i < n; i++) {
-			if (known) {
+			if (known && !atomic_load(&andross->shutting_down)) {
 				fire_signal(&c, &notes[i]);
 				vendor_emit(&c, notes[i].type, notes[i].json);
-				andross_recording_note(&c, &notes[i]);
+				to_ui(&c, &notes[i]);
 			}
 			game_note_free(&notes[i]);
 		}
@@ -106,10 +178,79 @@ static void drain(void *param)
 	game_mailbox_release(m);
 }
 
+static void *events_thread(void *arg)
+{
+	(void)arg;
+	os_set_thread_name("andross: events");
+	pthread_mutex_lock(&ev.mutex);
+	for (;;) {
+		while (!ev.stop && !ev.n_pending)
+			pthread_cond_wait(&ev.cond, &ev.mutex);
+		if (ev.stop)
+			break;
+		uint32_t sessions[2 * ENGINE_MAX_SESSIONS];
+		size_t n = ev.n_pending;
+		memcpy(sessions, ev.pending, n * sizeof(sessions[0]));
+		ev.n_pending = 0;
+		pthread_mutex_unlock(&ev.mutex);
+		for (size_t i = 0; i < n; i++)
+			drain_session(sessions[i]);
+		pthread_mutex_lock(&ev.mutex);
+	}
+	pthread_mutex_unlock(&ev.mutex);
+	return NULL;
+}
+
 void andross_events_notify(uint32_t session)
 {
-	if (!atomic_load(&andross->shutting_down))
-		obs_queue_task(OBS_TASK_UI, drain, (void *)(uintptr_t)session, false);
+	pthread_mutex_lock(&ev.mutex);
+	bool known = false;
+	for (size_t i = 0; i < ev.n_pending && !known; i++)
+		known = ev.pending[i] == session;
+	/* a live session notifies once per burst, so the list holds at most one entry per session; removed sessions'
+	 * entries go at the next pass */
+	if (ev.running && !known && ev.n_pending < sizeof(ev.pending) / sizeof(ev.pending[0]))
+		ev.pending[ev.n_pending++] = session;
+	pthread_cond_signal(&ev.cond);
+	pthread_mutex_unlock(&ev.mutex);
+}
+
+static void register_signals(void);
+
+int andross_events_start(void)
+{
+	register_signals();
+	pthread_mutex_lock(&ev.mutex);
+	ev.stop = false;
+	ev.n_pending = 0;
+	ev.ui_head = NULL;
+	ev.ui_tail = &ev.ui_head;
+	ev.ui_queued = false;
+	ev.running = pthread_create(&ev.thread, NULL, events_thread, NULL) == 0;
+	bool ok = ev.running;
+	pthread_mutex_unlock(&ev.mutex);
+	if (!ok)
+		blog(LOG_ERROR, "[andross] cannot start the events thread");
+	return ok ? 0 : -1;
+}
+
+void andross_events_stop(void)
+{
+	pthread_mutex_lock(&ev.mutex);
+	bool running = ev.running;
+	ev.running = false;
+	ev.stop = true;
+	pthread_cond_signal(&ev.cond);
+	pthread_mutex_unlock(&ev.mutex);
+	if (running)
+		pthread_join(ev.thread, NULL);
+	pthread_mutex_lock(&ev.mutex);
+	struct ui_note *left = ev.ui_head;
+	ev.ui_head = NULL;
+	ev.ui_tail = &ev.ui_head;
+	ev.n_pending = 0;
+	pthread_mutex_unlock(&ev.mutex);
+	free_ui_notes(left); /* a UI task still queued finds the list empty */
 }
 
 /* ---- frame events, on a recorder thread ---- */
@@ -157,7 +298,7 @@ static void proc_get_state(void *data, calldata_t *cd)
 	bytes_free(&out);
 }
 
-void andross_events_register(void)
+static void register_signals(void)
 {
 	signal_handler_t *sh = obs_get_signal_handler();
 	for (size_t i = 0; i < N_EVENT_TYPES; i++) {
@@ -432,7 +573,7 @@ static void req_set_frame_events(obs_data_t *req, obs_data_t *resp, void *priv)
 		per_second = (int)v;
 	}
 	atomic_store(&andross->frames_per_second, per_second);
-	atomic_store(&andross->frame_events, enabled);
+	andross_connections_frame_events(enabled);
 	obs_data_set_bool(resp, "enabled", enabled);
 	obs_data_set_int(resp, "perSecond", per_second);
 }

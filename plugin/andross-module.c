@@ -179,7 +179,7 @@ static void session_options(const struct andross_connection *c, struct engine_se
 	snprintf(o->name, sizeof(o->name), "%s", c->name);
 	snprintf(o->url, sizeof(o->url), "%s", c->url);
 	snprintf(o->out_dir, sizeof(o->out_dir), "%s", c->folder);
-	o->frame_events = true; /* made only for SetFrameEvents' sake; cheap next to the game state */
+	o->frame_events = atomic_load(&andross->frame_events); /* a frame's JSON only while a client wants it */
 	o->keep_history = true; /* switching the relay on mid-game serves the game from its start */
 	o->relay.enabled = c->relay_enabled;
 	o->relay.options.history_bytes = 32u * 1024u * 1024u;
@@ -395,6 +395,68 @@ bool andross_connection_get(uint32_t id, struct andross_connection *out)
 	return c != NULL;
 }
 
+size_t andross_connection_ids(uint32_t *ids, size_t max)
+{
+	pthread_mutex_lock(&andross->lock);
+	size_t n = 0;
+	for (size_t i = 0; i < andross->n_conns && n < max; i++)
+		ids[n++] = andross->conns[i].id;
+	pthread_mutex_unlock(&andross->lock);
+	return n;
+}
+
+int andross_connection_set_connected(uint32_t id, bool connected, char *err, size_t err_size)
+{
+	pthread_mutex_lock(&andross->ops);
+	int rc = -1;
+	struct andross_connection *c = find(id);
+	if (!c) {
+		snprintf(err, err_size, "no connection %u", id);
+		goto out;
+	}
+	rc = 0;
+	if (connected && !c->session) {
+		rc = start_session(c, err, err_size);
+		if (rc == 0)
+			blog(LOG_INFO, "[andross] connection %u \"%s\" connected: %s", c->id, c->name, c->url);
+	} else if (!connected && c->session) {
+		engine_remove(andross->engine, c->session); /* its recorder finishes the replay on the reaper thread */
+		pthread_mutex_lock(&andross->lock);
+		c->session = 0;
+		pthread_mutex_unlock(&andross->lock);
+		blog(LOG_INFO, "[andross] connection %u \"%s\" disconnected", c->id, c->name);
+	}
+out:
+	pthread_mutex_unlock(&andross->ops);
+	return rc;
+}
+
+bool andross_connection_status(uint32_t id, struct andross_connection_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!andross_connection_get(id, &out->c))
+		return false;
+	out->running = out->c.session && andross->engine && engine_status(andross->engine, out->c.session, &out->s);
+	return true;
+}
+
+void andross_connections_frame_events(bool enabled)
+{
+	pthread_mutex_lock(&andross->ops);
+	bool was = atomic_exchange(&andross->frame_events, enabled);
+	for (size_t i = 0; was != enabled && i < andross->n_conns; i++) {
+		struct andross_connection *c = &andross->conns[i];
+		if (!c->session)
+			continue;
+		struct engine_session_options o;
+		session_options(c, &o);
+		char err[256];
+		if (engine_update(andross->engine, c->session, &o, err, sizeof(err)) < 0)
+			blog(LOG_WARNING, "[andross] %s: cannot switch frame events: %s", c->name, err);
+	}
+	pthread_mutex_unlock(&andross->ops);
+}
+
 bool andross_connection_of_session(uint32_t session, struct andross_connection *out)
 {
 	uint64_t tag;
@@ -572,7 +634,7 @@ bool obs_module_load(void)
 		andross = NULL;
 		return false;
 	}
-	andross_events_register();
+	andross_events_start(); /* without it no signal or vendor event goes out; the rest works */
 	andross_recording_register();
 	load_settings();
 	start_saved();
@@ -594,6 +656,7 @@ void obs_module_unload(void)
 		return;
 	}
 	atomic_store(&andross->shutting_down, true);
+	andross_events_stop();
 	andross_recording_unregister();
 	andross_vendor_unregister();
 	uint64_t t0 = os_gettime_ns();

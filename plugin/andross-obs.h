@@ -74,8 +74,24 @@ int andross_connection_update(uint32_t id, const struct andross_connection_reque
 int andross_connection_remove(uint32_t id, char *err, size_t err_size);
 int andross_connection_set_relay(uint32_t id, bool enabled, const char *listen, char *bound, size_t bound_size,
 				 char *err, size_t err_size);
-/* A copy of connection id (false: none). */
+/* A copy of connection id (false: none). Any thread. */
 bool andross_connection_get(uint32_t id, struct andross_connection *out);
+/* The ids of every connection, in the order they were added. Returns how many (at most max). Any thread. */
+size_t andross_connection_ids(uint32_t *ids, size_t max);
+/* Connects (starts its session) or disconnects (stops it, finishing the replay being written) connection id, for
+ * this run of OBS only: whether it connects at start-up is its auto_connect setting. Connecting one that runs, or
+ * disconnecting one that does not, does nothing. Returns 0, or -1 with err. Any thread but an engine thread. */
+int andross_connection_set_connected(uint32_t id, bool connected, char *err, size_t err_size);
+
+/* What the dock, the sources and the hotkeys show of a connection: its settings and a copy of its session's status
+ * (as the engine last published it: never waits on the network). Large (relay clients, the game): allocate it. */
+struct andross_connection_status {
+	struct andross_connection c;
+	bool running;                   /* connected or trying to: it has a session */
+	struct engine_session_status s; /* valid when running */
+};
+/* Fills out for connection id. Returns false when there is no such connection. Any thread. */
+bool andross_connection_status(uint32_t id, struct andross_connection_status *out);
 /* The connection whose engine session this is (false: none); for engine threads too. */
 bool andross_connection_of_session(uint32_t session, struct andross_connection *out);
 /* Points every running connection's replays at dir/name (recording) or back at its own folder (dir NULL). */
@@ -89,11 +105,19 @@ bool andross_json_game_state(struct bytes *out, uint32_t id, const struct game_s
 
 /* ---- events out of OBS (andross-events.c) ---- */
 
-void andross_events_register(void);           /* signals and procs, at load */
-void andross_events_notify(uint32_t session); /* the engine's notify: a drain on the UI thread */
+/* At load: the signals, the proc, and the events thread ("andross: events") that drains the sessions' mailboxes
+ * into the signals and vendor events, then hands each note to the UI thread (andross_events_ui_note). */
+int andross_events_start(void);
+/* At unload, before the engine stops: no event goes out after it; the notes not handed over are freed. */
+void andross_events_stop(void);
+void andross_events_notify(uint32_t session); /* the engine's notify (a recorder thread): wakes the events thread */
 void andross_events_frame(uint32_t session, const char *json, size_t len); /* engine thread: frame events */
 void andross_vendor_register(void); /* obs-websocket's vendor and requests, at post-load */
 void andross_vendor_unregister(void);
+
+/* Frame events on or off for every running session (SetFrameEvents): the recorders make a frame's JSON only while
+ * a client asked for it. */
+void andross_connections_frame_events(bool enabled);
 
 /* ---- recordings (andross-recording.c) ---- */
 

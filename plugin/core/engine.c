@@ -43,6 +43,7 @@ struct session {
 	atomic_uint_fast64_t bytes;
 	atomic_uint_fast64_t games_ended;
 	atomic_bool source_ended;
+	atomic_bool frame_events;        /* o.frame_events, for the recorder thread (o belongs to the loop) */
 	bool source_connected;           /* loop thread: the source has reported SOURCE_CONNECTED once */
 	struct engine_session_status st; /* under e->lock */
 	uint64_t retry_at_ms;            /* under e->lock: SOURCE_WAITING's next attempt, 0 otherwise */
@@ -189,7 +190,7 @@ static void on_game_event(void *ud, const struct slp_game_event *ev)
 	if (ev->type == SLP_GAME_EVENT_GAME_END)
 		atomic_fetch_add(&s->games_ended, 1);
 	bool is_frame = ev->type == SLP_GAME_EVENT_FRAME;
-	bool want_json = !is_frame || (s->o.frame_events && e->cb.event);
+	bool want_json = !is_frame || (atomic_load(&s->frame_events) && e->cb.event);
 	bytes_clear(&s->rec_line);
 	if (want_json && (!slp_game_event_to_json(ev, &s->rec_line) || !json_terminate(&s->rec_line))) {
 		logf_session(s, ENGINE_LOG_WARNING, "out of memory for a %s event", slp_game_event_name(ev->type));
@@ -563,6 +564,7 @@ static void do_add(struct engine *e, void *arg)
 	s->e = e;
 	s->id = e->next_id;
 	s->o = *a->o;
+	atomic_init(&s->frame_events, s->o.frame_events);
 	bytes_init(&s->line, 0);
 	bytes_init(&s->rec_line, 0);
 	atomic_init(&s->bytes, 0);
@@ -856,6 +858,7 @@ static void do_update(struct engine *e, void *arg)
 	struct engine_relay_settings rs = s->o.relay;
 	uint64_t max_games = s->o.max_games;
 	s->o = *o;
+	atomic_store(&s->frame_events, o->frame_events);
 	s->o.relay = rs;            /* as apply_relay left it */
 	s->o.max_games = max_games; /* the recorder keeps the limit it was made with */
 	status_relay(s);
