@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const event_types[] = {"connection", "gap",          "game_start",   "stock_lost",
-					  "game_end",   "relay_client", "replay_saved", "replay_failed"};
+static const char *const event_types[] = {"connection",   "gap",          "game_start",    "stock_lost", "game_end",
+					  "relay_client", "replay_saved", "replay_failed", "combo",      "set_end"};
 #define N_EVENT_TYPES (sizeof(event_types) / sizeof(event_types[0]))
 
 /* ---- obs-websocket's vendor procs ---- */
@@ -67,16 +67,16 @@ static void vendor_emit(const struct andross_connection *c, const char *type, co
 
 /* ---- the events thread: signals and vendor events ---- */
 
-static void fire_signal(const struct andross_connection *c, const struct game_note *n)
+static void fire_signal(const struct andross_connection *c, const char *type, const char *json)
 {
 	for (size_t i = 0; i < N_EVENT_TYPES; i++) {
-		if (strcmp(n->type, event_types[i]))
+		if (strcmp(type, event_types[i]))
 			continue;
 		char name[48];
-		snprintf(name, sizeof(name), "andross_%s", n->type);
+		snprintf(name, sizeof(name), "andross_%s", type);
 		calldata_t cd = {0};
 		calldata_set_int(&cd, "connection", c->id);
-		calldata_set_string(&cd, "json", n->json);
+		calldata_set_string(&cd, "json", json);
 		signal_handler_signal(obs_get_signal_handler(), name, &cd);
 		calldata_free(&cd);
 		return;
@@ -168,7 +168,7 @@ static void drain_session(uint32_t session)
 	while ((n = game_mailbox_take(m, notes, 32)) > 0) {
 		for (size_t i = 0; i < n; i++) {
 			if (known && !atomic_load(&andross->shutting_down)) {
-				fire_signal(&c, &notes[i]);
+				fire_signal(&c, notes[i].type, notes[i].json);
 				vendor_emit(&c, notes[i].type, notes[i].json);
 				to_ui(&c, &notes[i]);
 			}
@@ -199,6 +199,14 @@ static void *events_thread(void *arg)
 	}
 	pthread_mutex_unlock(&ev.mutex);
 	return NULL;
+}
+
+void andross_events_emit(const struct andross_connection *c, const char *type, const char *json)
+{
+	if (!andross || atomic_load(&andross->shutting_down))
+		return;
+	fire_signal(c, type, json);
+	vendor_emit(c, type, json);
 }
 
 void andross_events_notify(uint32_t session)

@@ -111,6 +111,9 @@ int andross_events_start(void);
 /* At unload, before the engine stops: no event goes out after it; the notes not handed over are freed. */
 void andross_events_stop(void);
 void andross_events_notify(uint32_t session); /* the engine's notify (a recorder thread): wakes the events thread */
+/* An event the module makes itself (set_end, ...): its global signal andross_<type> (when type is one of the
+ * registered ones) and its vendor event, on the calling thread. json: one object as docs/events.md says. */
+void andross_events_emit(const struct andross_connection *c, const char *type, const char *json);
 void andross_events_frame(uint32_t session, const char *json, size_t len); /* engine thread: frame events */
 void andross_vendor_register(void); /* obs-websocket's vendor and requests, at post-load */
 void andross_vendor_unregister(void);
