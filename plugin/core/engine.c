@@ -278,14 +278,18 @@ static void on_relay_client(void *ud, enum relay_client_event ev, const struct r
 		emit_note(s, "relay_client", &s->line);
 }
 
-/* The relay first, then the recorder's queue. */
+/*
+ * The recorder's queue first (a copy and a wake-up: microseconds), then the relay: the recorder thread makes the
+ * game's events on the other core while this thread sends the chunk to every client, so the events do not wait for
+ * the fan-out and the clients wait only for the copy.
+ */
 static void on_source_data(void *ud, const uint8_t *bytes, size_t len)
 {
 	struct session *s = ud;
 	atomic_fetch_add(&s->bytes, len);
+	slp_recorder_thread_feed(s->rec, bytes, len);
 	if (s->relay)
 		relay_feed(s->relay, bytes, len);
-	slp_recorder_thread_feed(s->rec, bytes, len);
 }
 
 static void on_source_state(void *ud, enum source_state state, const char *reason)
