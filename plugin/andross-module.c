@@ -222,6 +222,30 @@ static struct andross_connection *find(uint32_t id)
 	return NULL;
 }
 
+/* Under `ops`: connection id, or NULL with err saying there is none. */
+static struct andross_connection *find_or_err(uint32_t id, char *err, size_t err_size)
+{
+	struct andross_connection *c = find(id);
+	if (!c)
+		snprintf(err, err_size, "no connection %u", id);
+	return c;
+}
+
+/* Under `ops`: gives every running session its options again (after a change that applies to all of them). */
+static void update_running(const char *what)
+{
+	for (size_t i = 0; i < andross->n_conns; i++) {
+		struct andross_connection *c = &andross->conns[i];
+		if (!c->session)
+			continue;
+		struct engine_session_options o;
+		session_options(c, &o);
+		char err[256];
+		if (engine_update(andross->engine, c->session, &o, err, sizeof(err)) < 0)
+			blog(LOG_WARNING, "[andross] %s: cannot %s: %s", c->name, what, err);
+	}
+}
+
 /* The fields of r that are wrong on their own (before the engine tries them). */
 static int check_request(const struct andross_connection_request *r, char *err, size_t err_size)
 {
@@ -304,11 +328,9 @@ int andross_connection_update(uint32_t id, const struct andross_connection_reque
 		return -1;
 	pthread_mutex_lock(&andross->ops);
 	int rc = -1;
-	struct andross_connection *c = find(id);
-	if (!c) {
-		snprintf(err, err_size, "no connection %u", id);
+	struct andross_connection *c = find_or_err(id, err, err_size);
+	if (!c)
 		goto out;
-	}
 	struct andross_connection next = *c;
 	apply_request(&next, r);
 	if (c->session) {
@@ -331,11 +353,9 @@ int andross_connection_remove(uint32_t id, char *err, size_t err_size)
 {
 	pthread_mutex_lock(&andross->ops);
 	int rc = -1;
-	struct andross_connection *c = find(id);
-	if (!c) {
-		snprintf(err, err_size, "no connection %u", id);
+	struct andross_connection *c = find_or_err(id, err, err_size);
+	if (!c)
 		goto out;
-	}
 	if (c->session)
 		engine_remove(andross->engine, c->session);
 	pthread_mutex_lock(&andross->lock);
@@ -360,11 +380,9 @@ int andross_connection_set_relay(uint32_t id, bool enabled, const char *listen, 
 	}
 	pthread_mutex_lock(&andross->ops);
 	int rc = -1;
-	struct andross_connection *c = find(id);
-	if (!c) {
-		snprintf(err, err_size, "no connection %u", id);
+	struct andross_connection *c = find_or_err(id, err, err_size);
+	if (!c)
 		goto out;
-	}
 	char want[ENGINE_ADDRESS_MAX];
 	snprintf(want, sizeof(want), "%s", listen ? listen : c->relay_listen);
 	if (!listen && net_parse_host_port(c->relay_listen, ANDROSS_RELAY_PORT_FIRST, host, sizeof(host), &port) < 0)
@@ -409,11 +427,9 @@ int andross_connection_set_connected(uint32_t id, bool connected, char *err, siz
 {
 	pthread_mutex_lock(&andross->ops);
 	int rc = -1;
-	struct andross_connection *c = find(id);
-	if (!c) {
-		snprintf(err, err_size, "no connection %u", id);
+	struct andross_connection *c = find_or_err(id, err, err_size);
+	if (!c)
 		goto out;
-	}
 	rc = 0;
 	if (connected && !c->session) {
 		rc = start_session(c, err, err_size);
@@ -443,17 +459,8 @@ bool andross_connection_status(uint32_t id, struct andross_connection_status *ou
 void andross_connections_frame_events(bool enabled)
 {
 	pthread_mutex_lock(&andross->ops);
-	bool was = atomic_exchange(&andross->frame_events, enabled);
-	for (size_t i = 0; was != enabled && i < andross->n_conns; i++) {
-		struct andross_connection *c = &andross->conns[i];
-		if (!c->session)
-			continue;
-		struct engine_session_options o;
-		session_options(c, &o);
-		char err[256];
-		if (engine_update(andross->engine, c->session, &o, err, sizeof(err)) < 0)
-			blog(LOG_WARNING, "[andross] %s: cannot switch frame events: %s", c->name, err);
-	}
+	if (atomic_exchange(&andross->frame_events, enabled) != enabled)
+		update_running("switch frame events");
 	pthread_mutex_unlock(&andross->ops);
 }
 
@@ -470,16 +477,7 @@ void andross_connections_redirect(const char *dir, const char *video_base)
 	pthread_mutex_lock(&andross->ops);
 	snprintf(andross->redirect_dir, sizeof(andross->redirect_dir), "%s", dir ? dir : "");
 	snprintf(andross->redirect_base, sizeof(andross->redirect_base), "%s", dir && video_base ? video_base : "");
-	for (size_t i = 0; i < andross->n_conns; i++) {
-		struct andross_connection *c = &andross->conns[i];
-		if (!c->session)
-			continue;
-		struct engine_session_options o;
-		session_options(c, &o);
-		char err[256];
-		if (engine_update(andross->engine, c->session, &o, err, sizeof(err)) < 0)
-			blog(LOG_WARNING, "[andross] %s: cannot point its replays at %s: %s", c->name, o.out_dir, err);
-	}
+	update_running(dir ? "point its replays at the recording's folder" : "point its replays back at its folder");
 	pthread_mutex_unlock(&andross->ops);
 }
 

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,41 +115,16 @@ static void test_failures_are_reported(void **state)
 	}
 }
 
-/* The helper shows under its name (top -H, gdb, crash logs), and is gone after destroy. */
-static int threads_named(const char *name)
-{
-	int n = 0;
-	DIR *d = opendir("/proc/self/task");
-	assert_non_null(d);
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[300], comm[64] = "";
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-		FILE *f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f)) {
-			comm[strcspn(comm, "\n")] = 0;
-			n += !strcmp(comm, name);
-		}
-		fclose(f);
-	}
-	closedir(d);
-	return n;
-}
-
 static void test_helper_thread_is_named_and_joined(void **state)
 {
 	(void)state;
 	struct net_fanout *f = net_fanout_create();
 	assert_non_null(f);
-	for (int i = 0; i < 200 && threads_named("andross: fanout") == 0; i++)
+	for (int i = 0; i < 200 && tu_threads_named("andross: fanout") == 0; i++)
 		usleep(5000); /* the helper names itself when it starts */
-	assert_int_equal(threads_named("andross: fanout"), 1);
+	assert_int_equal(tu_threads_named("andross: fanout"), 1);
 	net_fanout_destroy(f);
-	assert_int_equal(threads_named("andross: fanout"), 0);
+	assert_int_equal(tu_threads_named("andross: fanout"), 0);
 }
 
 int main(void)

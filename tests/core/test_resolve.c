@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <dlfcn.h>
@@ -141,31 +143,6 @@ static int fake_get(const int *field)
 	return v;
 }
 
-/* How many of this process's threads have this name (/proc/self/task/N/comm). */
-static int threads_named(const char *name)
-{
-	int n = 0;
-	DIR *d = opendir("/proc/self/task");
-	assert_non_null(d);
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char path[300], comm[64] = "";
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-		FILE *f = fopen(path, "r");
-		if (!f)
-			continue; /* a thread that just ended */
-		if (fgets(comm, sizeof(comm), f)) {
-			comm[strcspn(comm, "\n")] = 0;
-			n += !strcmp(comm, name);
-		}
-		fclose(f);
-	}
-	closedir(d);
-	return n;
-}
-
 /* ---- answers, as the loop's thread saw them ---- */
 
 struct got {
@@ -254,7 +231,7 @@ static void test_numeric_answered_without_a_thread(void **state)
 		assert_true(pthread_equal(g[i].thread, pthread_self()));
 	}
 	/* no lookup and no thread for any of them */
-	assert_int_equal(threads_named(NET_RESOLVE_THREAD_NAME), 0);
+	assert_int_equal(tu_threads_named(NET_RESOLVE_THREAD_NAME), 0);
 	assert_int_equal(fake_get(&fake.calls), 0);
 	net_loop_destroy(loop);
 }
@@ -295,9 +272,9 @@ static void test_names_resolved_by_the_worker(void **state)
 		assert_int_equal(g[i].order, i);
 	}
 	/* the loop owns its one worker: there while it lives, joined by destroy */
-	assert_int_equal(threads_named(NET_RESOLVE_THREAD_NAME), 1);
+	assert_int_equal(tu_threads_named(NET_RESOLVE_THREAD_NAME), 1);
 	net_loop_destroy(loop);
-	assert_int_equal(threads_named(NET_RESOLVE_THREAD_NAME), 0);
+	assert_int_equal(tu_threads_named(NET_RESOLVE_THREAD_NAME), 0);
 }
 
 static void test_many_requests_in_order(void **state)
@@ -404,14 +381,14 @@ static void test_destroy_with_requests_pending(void **state)
 		assert_true(net_now_ms() < end);
 		sleep_ms(5);
 	}
-	assert_int_equal(threads_named(NET_RESOLVE_THREAD_NAME), 1);
+	assert_int_equal(tu_threads_named(NET_RESOLVE_THREAD_NAME), 1);
 	/* waits for the lookup in progress, drops the rest (LeakSanitizer checks nothing is left) */
 	net_loop_destroy(loop);
 	assert_int_equal(fake_get(&fake.slow_started), 1);
 	assert_int_equal(fake_get(&fake.slow_finished), 1);
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(g[i].calls, 0);
-	assert_int_equal(threads_named(NET_RESOLVE_THREAD_NAME), 0);
+	assert_int_equal(tu_threads_named(NET_RESOLVE_THREAD_NAME), 0);
 }
 
 /* ---- a lookup that hangs does not stall the loop ---- */
@@ -786,7 +763,7 @@ static void test_engine_named_console_does_not_delay_another(void **state)
 	net_loop_post(sim.loop, sim_destroy_on_loop, &sim);
 	pthread_join(sim.thread, NULL);
 	net_loop_destroy(sim.loop);
-	assert_int_equal(threads_named(NET_RESOLVE_THREAD_NAME), 0);
+	assert_int_equal(tu_threads_named(NET_RESOLVE_THREAD_NAME), 0);
 }
 
 int main(void)
