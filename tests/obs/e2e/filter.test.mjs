@@ -91,6 +91,19 @@ test('shown from frame -60; hidden at once after a quit-out and 700 ms after GAM
   defer(() => obs.close());
   await addCapture(obs, { connection: '', fade_ms: 0 });
 
+  // Wrong requests get an error, not a state.
+  for (const [data, want] of [
+    [{ sourceName: CAPTURE }, /filterName are required/],
+    [{ sourceName: 'nope', filterName: FILTER }, /no source named "nope"/],
+    [{ sourceName: CAPTURE, filterName: 'nope' }, /has no filter named "nope"/],
+    [{ sourceName: CAPTURE, filterName: FILTER, extra: [1] }, null],
+    [{ sourceName: 5, filterName: FILTER }, /required/],
+  ]) {
+    const r = await obs.vendor('GetFilterState', data);
+    if (want) assert.match(String(r.error), want, `GetFilterState ${JSON.stringify(data)}: ${JSON.stringify(r)}`);
+    else assert.equal(r.visible, false, `GetFilterState ${JSON.stringify(data)}: ${JSON.stringify(r)}`);
+  }
+
   // No connection: nothing to follow, the capture is not drawn.
   await waitFor(async () => (await filterState(obs)).connectionId === 0, 5000);
   const before = await filterState(obs);
@@ -102,6 +115,12 @@ test('shown from frame -60; hidden at once after a quit-out and 700 ms after GAM
     url: `console://127.0.0.1:${sim.port}`,
     folder: tempDir('filter-folder'),
   });
+  // Between the games (game 1 quit out; the simulator's menu, then game 2 before its frame -60): not drawn.
+  assert.ok(await waitFor(async () => (await filterState(obs)).changes.length >= 2, 30000), 'game 1 shown and hidden');
+  const menu = await captureShown(obs, 'filter-hidden-in-menu');
+  const afterShot = await filterState(obs);
+  if (afterShot.changes.length === 2) assert.ok(menu < NOT_DRAWN, 'not drawn between the games');
+  else console.log('the menu screenshot came after game 2 was shown: not judged');
   await obs.waitEvents('game_end', 2, 60000, id);
   const ok = await waitFor(async () => {
     const s = await filterState(obs);
