@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 enum hk_action { HK_CONNECT = 0, HK_DISCONNECT, HK_RELAY_ON, HK_RELAY_OFF, HK_ACTIONS };
 
@@ -137,19 +138,39 @@ static obs_data_t *hk_saved_entry(const struct hk_conn *c)
 	return by_name;
 }
 
+/* A hotkeys.json: {connections: [...]}, or NULL. */
+static obs_data_t *hk_parse(const char *path)
+{
+	obs_data_t *d = os_file_exists(path) ? obs_data_create_from_json_file(path) : NULL;
+	obs_data_array_t *arr = d ? obs_data_get_array(d, "connections") : NULL;
+	if (!arr) {
+		obs_data_release(d);
+		return NULL;
+	}
+	obs_data_array_release(arr);
+	return d;
+}
+
+/* Reads hotkeys.json; a damaged one is kept aside as hotkeys.json.damaged-<time> and the backup of the last save
+ * (hotkeys.json.bak) is used instead, else nothing is bound. */
 static void hk_read_file(void)
 {
 	if (!hk.path[0] || !os_file_exists(hk.path))
 		return;
-	obs_data_t *d = obs_data_create_from_json_file_safe(hk.path, "bak");
-	obs_data_array_t *arr = d ? obs_data_get_array(d, "connections") : NULL;
-	if (!arr) {
-		blog(LOG_WARNING, "[andross] %s cannot be read as andross's hotkeys: no hotkey is bound", hk.path);
-		obs_data_release(d);
+	hk.saved = hk_parse(hk.path);
+	if (hk.saved)
 		return;
-	}
-	obs_data_array_release(arr);
-	hk.saved = d;
+	char stamp[32], aside[ENGINE_PATH_MAX + 64], bak[ENGINE_PATH_MAX + 8];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(aside, sizeof(aside), "%s.damaged-%s", hk.path, stamp);
+	snprintf(bak, sizeof(bak), "%s.bak", hk.path);
+	bool kept = os_rename(hk.path, aside) == 0;
+	hk.saved = hk_parse(bak);
+	blog(LOG_WARNING, "[andross] %s cannot be read as andross's hotkeys%s%s; %s", hk.path, kept ? ": kept as " : "",
+	     kept ? aside : "", hk.saved ? "using the backup of the last save" : "no hotkey is bound");
 }
 
 static void hk_save_task(void *param)

@@ -154,4 +154,32 @@ test('bindings are saved in hotkeys.json by connection name and loaded at the ne
     ['OBS_KEY_F9'],
     `the binding loaded at start is OBS's: ${JSON.stringify(resaved.connections[0])}`,
   );
+  await obs.close();
+
+  // A damaged file (and no backup to fall back on): a warning, the file kept aside, the hotkeys registered unbound,
+  // OBS runs on.
+  fs.rmSync(`${file}.bak`, { force: true });
+  fs.writeFileSync(file, '{"connections": [ {"name": "Main Wii", "disconnect": [{"key": ');
+  obs = await launchObs({ name: 'hotkeys-damaged', home, xvfb });
+  defer(() => obs.close());
+  const id3 = (await obs.vendorOk('GetConnections')).connections[0].id;
+  await waitHotkeys(obs, names(id3));
+  assert.ok(
+    obs.androssLines().some((l) => l.includes('cannot be read as andross\'s hotkeys')),
+    `a warning in the log: ${obs.androssLines().join(' | ')}`,
+  );
+  await obs.vendorOk('UpdateConnection', { id: id3, name: 'Spare Wii' });
+  const rewritten = await waitFor(() => {
+    try {
+      const d = JSON.parse(fs.readFileSync(file, 'utf8'));
+      return d.connections[0].name === 'Spare Wii' ? d : null;
+    } catch {
+      return null;
+    }
+  }, 10000, 100);
+  assert.ok(rewritten, 'hotkeys.json written again after the rename');
+  assert.deepEqual(rewritten.connections[0].disconnect, [], 'nothing bound from the damaged file');
+  const aside = fs.readdirSync(path.dirname(file)).filter((f) => f.startsWith('hotkeys.json.damaged-'));
+  assert.equal(aside.length, 1, `the damaged file kept aside: ${aside}`);
+  assert.match(fs.readFileSync(path.join(path.dirname(file), aside[0]), 'utf8'), /"key": $/, 'as it was');
 });
