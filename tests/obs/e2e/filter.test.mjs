@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 
-import { cleanups, countColor, inspect, launchObs, replayPath, sleep, startConsoleSim, tempDir, waitFor } from './lib/obs.mjs';
+import { cleanups, countColor, GAME_RGB, inspect, launchObs, replayPath, sleep, startConsoleSim, tempDir, waitFor } from './lib/obs.mjs';
 
 const CAPTURE = 'Capture';
 const FILTER = 'Show during games';
@@ -182,7 +182,7 @@ test('a cut cable hides the capture 200 ms after the last frame; the fade goes t
     url: 'console://127.0.0.1:1',
     folder: tempDir('filter-cut-other'),
   });
-  await addCapture(obs, { connection: 'Wii 2', fade_ms: 300 }); // follows the named one, not the first
+  await addCapture(obs, { connection: 'Wii 2', fade_ms: 1500 }); // follows the named one, not the first
   const { id } = await obs.vendorOk('AddConnection', {
     name: 'Wii 2',
     url: `console://127.0.0.1:${sim.port}`,
@@ -204,9 +204,20 @@ test('a cut cable hides the capture 200 ms after the last frame; the fade goes t
   // The cable is cut: the Wii stops sending at once.
   sim.child.kill('SIGKILL');
   const opacities = [];
+  let midFade = null;
   const hidden = await waitFor(async () => {
     const s = await filterState(obs);
     opacities.push(s.opacity);
+    if (!midFade && !s.visible && s.opacity > 0.4 && s.opacity < 0.8) {
+      // Half faded: the capture is drawn blended over the scene's background, neither colour is left pure.
+      const file = await obs.shot('filter-fading-out');
+      midFade = {
+        capture: (await countColor(file, CAPTURE_RGB, 10)).matching,
+        background: (await countColor(file, GAME_RGB, 10)).matching,
+        opacity: s.opacity,
+      };
+      console.log(`fading out at opacity ${s.opacity}: ${JSON.stringify(midFade)} (${file})`);
+    }
     return !s.visible && s.opacity === 0;
   }, 10000, 20);
   assert.ok(hidden, 'hidden after the cut');
@@ -223,6 +234,8 @@ test('a cut cable hides the capture 200 ms after the last frame; the fade goes t
   assert.ok(delay >= 200, 'not hidden before 200 ms without frames');
   assert.equal(hide.dueMs, state.frameTimeMs + 200, 'due 200 ms after the last frame arrived');
   assert.ok(opacities.some((o) => o > 0 && o < 1), `the fade passed through partial opacity: ${opacities.join(' ')}`);
+  assert.ok(midFade, 'a screenshot half-way through the fade');
+  assert.ok(midFade.capture < NOT_DRAWN && midFade.background < NOT_DRAWN, `blended: ${JSON.stringify(midFade)}`);
   await sleep(200);
   assert.ok((await captureShown(obs, 'filter-hidden-after-cut')) < NOT_DRAWN, 'not drawn after the cut');
 });
