@@ -598,6 +598,7 @@ static const struct {
 	{"SetRelay", req_set_relay},
 	{"GetGameState", req_get_game_state},
 	{"SetFrameEvents", req_set_frame_events},
+	{"GetFilterState", andross_filter_request_state},
 };
 
 void andross_vendor_register(void)

@@ -636,6 +636,8 @@ bool obs_module_load(void)
 	andross_recording_register();
 	load_settings();
 	start_saved();
+	andross_filter_register();
+	andross_hotkeys_start();
 	blog(LOG_INFO, "[andross] engine started: %zu connection%s", andross->n_conns,
 	     andross->n_conns == 1 ? "" : "s");
 	return true;
@@ -654,6 +656,7 @@ void obs_module_unload(void)
 		return;
 	}
 	atomic_store(&andross->shutting_down, true);
+	andross_hotkeys_stop();
 	andross_events_stop();
 	andross_recording_unregister();
 	andross_vendor_unregister();

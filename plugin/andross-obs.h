@@ -128,3 +128,13 @@ void andross_recording_register(void);
 void andross_recording_unregister(void);
 /* A note drained on the UI thread, for the sidecar of the video being recorded. */
 void andross_recording_note(const struct andross_connection *c, const struct game_note *n);
+
+/* ---- the "Slippi: show during games" filter (andross-filter.c) and connection hotkeys (andross-hotkeys.c) ---- */
+
+void andross_filter_register(void); /* the filter andross_game_filter, at load */
+/* GetFilterState {sourceName, filterName}: the filter's visibility and its last changes (an obs-websocket worker) */
+void andross_filter_request_state(obs_data_t *request, obs_data_t *response, void *priv);
+/* At load (after the saved connections): hotkeys per connection, following the connections list on the UI thread;
+ * at unload: every one unregistered. */
+void andross_hotkeys_start(void);
+void andross_hotkeys_stop(void);

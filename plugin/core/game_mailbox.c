@@ -39,6 +39,8 @@ struct game_mailbox *game_mailbox_create(size_t capacity, game_mailbox_notify_fn
 	}
 	pthread_mutex_init(&m->state_lock, NULL);
 	pthread_mutex_init(&m->queue_lock, NULL);
+	m->state.end_method = -1;
+	m->state.lras_initiator = -1;
 	m->next_seq = 1;
 	atomic_init(&m->refs, 1);
 	m->notify = notify;
@@ -121,15 +123,25 @@ static void update_state(struct game_mailbox *m, const struct slp_game_event *ev
 		next.frame = 0;
 		next.ended_complete = false;
 		next.n_winners = 0;
+		next.end_method = -1;
+		next.lras_initiator = -1;
+		next.end_frame = 0;
+		next.end_time_ms = 0;
+		next.frame_time_ms = (int64_t)net_now_ms();
 		break;
 	case SLP_GAME_EVENT_FRAME:
 	case SLP_GAME_EVENT_STOCK_LOST:
 		next.has_frame = true;
 		next.frame = ev->frame;
+		next.frame_time_ms = (int64_t)net_now_ms();
 		break;
 	case SLP_GAME_EVENT_GAME_END:
 		next.in_game = false;
 		next.ended_complete = g->end.present;
+		next.end_method = g->end.present ? g->end.method : -1;
+		next.lras_initiator = g->end.present && g->end.has_lras ? g->end.lras_initiator : -1;
+		next.end_frame = g->end.present ? g->end.frame : 0;
+		next.end_time_ms = (int64_t)net_now_ms();
 		next.n_winners = slp_game_winners(g, next.winners);
 		if (g->has_frames) {
 			next.has_frame = true;

@@ -55,6 +55,13 @@ struct game_snapshot {
 	int32_t timer_remaining_frames; /* timer_seconds * 60 minus the frames played since frame 0 */
 	struct game_player_snapshot players[SLP_MAX_PLAYERS];
 	bool ended_complete; /* after game_end: the stream had a Game End */
+	/* after a game_end with a Game End (ended_complete): how it ended, as the Game End says (enum
+	 * slp_game_end_method: 2 GAME!, 1 TIME, 7 NO_CONTEST, i.e. a quit-out by L+R+A+Start); -1 otherwise */
+	int16_t end_method;
+	int8_t lras_initiator; /* the player index who quit out (-1: nobody, or not known) */
+	int32_t end_frame;     /* the last frame when the Game End arrived (ended_complete) */
+	int64_t end_time_ms;   /* monotonic milliseconds (net_now_ms) when game_end was published; 0 before */
+	int64_t frame_time_ms; /* monotonic milliseconds when the latest frame (or game_start) was published */
 	int winners[SLP_MAX_PLAYERS];
 	int n_winners;
 };

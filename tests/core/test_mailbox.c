@@ -32,6 +32,8 @@ struct feed {
 	struct slp_game game;
 	struct game_mailbox *mailbox;
 	struct reference *ref;
+	bool check_frames;  /* read the state back at every frame (single-threaded tests only) */
+	int frames_checked; /* frames at which the published state said "in game, not ended" */
 };
 
 static void on_game_event(void *ud, const struct slp_game_event *ev)
@@ -43,6 +45,18 @@ static void on_game_event(void *ud, const struct slp_game_event *ev)
 		assert_true(slp_game_event_to_json(ev, &json));
 		assert_true(game_mailbox_publish(f->mailbox, ev, (const char *)json.data, json.len));
 		bytes_free(&json);
+		if (f->check_frames && ev->type == SLP_GAME_EVENT_FRAME) {
+			/* during a game nothing says how it ended, even after an earlier game's end */
+			struct game_snapshot snap;
+			game_mailbox_latest_wait(f->mailbox, &snap);
+			assert_true(snap.in_game);
+			assert_int_equal(snap.end_method, -1);
+			assert_int_equal(snap.lras_initiator, -1);
+			assert_int_equal(snap.end_time_ms, 0);
+			assert_int_equal(snap.frame, ev->frame);
+			assert_true(snap.frame_time_ms > 0);
+			f->frames_checked++;
+		}
 	}
 	if (!f->ref)
 		return;
@@ -63,14 +77,15 @@ static int on_event(void *ud, const struct slp_event *ev)
 	return 0;
 }
 
-static void play(const char *replay, struct game_mailbox *m, struct reference *ref, struct slp_game *final)
+static int play_checked(const char *replay, struct game_mailbox *m, struct reference *ref, struct slp_game *final,
+			bool check_frames)
 {
 	struct bytes file;
 	assert_true(tu_read_replay(replay, &file));
 	const uint8_t *events;
 	size_t events_len;
 	assert_true(tu_events(&file, &events, &events_len));
-	struct feed f = {.mailbox = m, .ref = ref};
+	struct feed f = {.mailbox = m, .ref = ref, .check_frames = check_frames};
 	slp_game_init(&f.game, on_game_event, &f);
 	struct slp_splitter s;
 	slp_splitter_init(&s);
@@ -80,6 +95,12 @@ static void play(const char *replay, struct game_mailbox *m, struct reference *r
 	if (final)
 		*final = f.game;
 	bytes_free(&file);
+	return f.frames_checked;
+}
+
+static void play(const char *replay, struct game_mailbox *m, struct reference *ref, struct slp_game *final)
+{
+	play_checked(replay, m, ref, final, false);
 }
 
 static void free_reference(struct reference *ref)
@@ -153,6 +174,52 @@ static void test_notes_and_state_follow_a_real_game(void **state)
 		free_reference(&ref);
 		game_mailbox_destroy(m);
 	}
+}
+
+/* How each game ended reaches the latest state, as the replay's Game End says (expected.json's gameEndMethod and
+ * lrasInitiatorIndex): a quit-out, GAME!, a pre-2.0 "resolved", and no Game End at all; one mailbox takes them
+ * in turn, so each game_start forgets the previous game's end. */
+static void test_state_says_how_the_game_ended(void **state)
+{
+	(void)state;
+	const struct {
+		const char *replay;
+		int method, lras;
+		bool complete;
+	} cases[] = {
+		{"unranked_game1.slp", SLP_END_NO_CONTEST, 0, true},
+		{"v3.13.slp", SLP_END_GAME, -1, true},
+		{"incomplete.slp", -1, -1, false},
+		{"doubles.slp", SLP_END_RESOLVED, -1, true},
+	};
+	struct game_mailbox *m = game_mailbox_create(4096, NULL, NULL);
+	assert_non_null(m);
+	struct game_snapshot snap = {0};
+	assert_false(game_mailbox_latest(m, &snap)); /* nothing published yet */
+	game_mailbox_latest_wait(m, &snap);
+	assert_int_equal(snap.end_method, -1);
+	assert_int_equal(snap.lras_initiator, -1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct slp_game g;
+		int frames = play_checked(cases[i].replay, m, NULL, &g, true);
+		assert_true(frames > 0);
+		game_mailbox_latest_wait(m, &snap);
+		assert_false(snap.in_game);
+		assert_int_equal(snap.games, i + 1);
+		assert_int_equal(snap.ended_complete, cases[i].complete);
+		assert_int_equal(snap.end_method, cases[i].method);
+		assert_int_equal(snap.lras_initiator, cases[i].lras);
+		assert_int_equal(snap.end_frame, cases[i].complete ? g.end.frame : 0);
+		assert_true(snap.end_time_ms > 0);
+		assert_true(snap.end_time_ms >= snap.frame_time_ms);
+	}
+	/* the notes are not what this test reads */
+	struct game_note notes[64];
+	size_t n;
+	while ((n = game_mailbox_take(m, notes, 64)) > 0)
+		for (size_t i = 0; i < n; i++)
+			game_note_free(&notes[i]);
+	game_mailbox_destroy(m);
 }
 
 static void test_full_queue_drops_the_oldest_and_counts(void **state)
@@ -277,6 +344,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notes_and_state_follow_a_real_game),
+		cmocka_unit_test(test_state_says_how_the_game_ended),
 		cmocka_unit_test(test_full_queue_drops_the_oldest_and_counts),
 		cmocka_unit_test(test_consumer_thread_reads_while_producer_publishes),
 	};
