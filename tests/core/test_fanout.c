@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "test_util.h"
+#include "test_threads.h"
 
 #include <dirent.h>
 #include <stdio.h>

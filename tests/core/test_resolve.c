@@ -29,7 +29,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "test_util.h"
+#include "test_threads.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -31,8 +31,6 @@ bool tu_events(const struct bytes *file, const uint8_t **events, size_t *events_
 size_t tu_footer_offset(const struct bytes *file);
 
 uint64_t tu_hash(const void *data, size_t len);
-/* How many of this process's threads have this name (/proc/self/task/N/comm); -1 without /proc. */
-int tu_threads_named(const char *name);
 /* xorshift64*: deterministic, seedable. */
 uint64_t tu_rand(uint64_t *state);
 
