@@ -160,13 +160,14 @@ test('shown from frame -60; hidden at once after a quit-out and 700 ms after GAM
   }
   // A quit-out hides at once: due when its Game End arrived, not 200 ms (a stall) or 700 ms (GAME!) later.
   const quit = ch[1];
-  assert.ok(quit.dueMs >= writes.get(1).last.ms, 'the quit-out was due when its Game End arrived');
+  // dueMs is whole milliseconds (the mailbox's clock, truncated), the simulator's write time has a fraction
+  assert.ok(quit.dueMs >= Math.floor(writes.get(1).last.ms), 'the quit-out was due when its Game End arrived');
   assert.ok(quit.dueMs < ch[2].atMs, 'and hidden before game 2 was shown');
   // GAME! keeps it 700 ms after the Game End arrived, never less.
   const end = ch[3];
   assert.equal(end.dueMs, state.endTimeMs + 700, 'hidden 700 ms after the Game End of game 2');
   assert.ok(end.atMs >= end.dueMs, 'not hidden before the 700 ms');
-  assert.ok(end.atMs - writes.get(2).last.ms >= 700, 'at least 700 ms after the simulator wrote the last frame');
+  assert.ok(end.atMs - Math.floor(writes.get(2).last.ms) >= 700, 'at least 700 ms after the simulator wrote the last frame');
   assert.equal(state.gameEndMethod, 2);
 });
 
@@ -231,7 +232,7 @@ test('a cut cable hides the capture 200 ms after the last frame; the fade goes t
       `${hide.atMs - state.frameTimeMs} ms after OBS got the last frame; opacities seen while fading: ` +
       opacities.map((o) => o.toFixed(2)).join(' '),
   );
-  assert.ok(delay >= 200, 'not hidden before 200 ms without frames');
+  assert.ok(hide.atMs - Math.floor(writes.last.ms) >= 200, 'not hidden before 200 ms without frames');
   assert.equal(hide.dueMs, state.frameTimeMs + 200, 'due 200 ms after the last frame arrived');
   assert.ok(opacities.some((o) => o > 0 && o < 1), `the fade passed through partial opacity: ${opacities.join(' ')}`);
   assert.ok(midFade, 'a screenshot half-way through the fade');
