@@ -138,6 +138,7 @@ static void save_settings(void)
 	for (size_t i = 0; i < andross->n_conns; i++) {
 		const struct andross_connection *c = &andross->conns[i];
 		obs_data_t *d = obs_data_create();
+		obs_data_set_int(d, "id", c->id); /* kept across restarts: scripts and scene collections name it */
 		obs_data_set_string(d, "name", c->name);
 		obs_data_set_string(d, "url", c->url);
 		obs_data_t *relay = obs_data_create();
@@ -539,7 +540,13 @@ static void load_settings(void)
 	size_t count = obs_data_array_count(arr);
 	for (size_t i = 0; i < count && andross->n_conns < ANDROSS_MAX_CONNECTIONS; i++) {
 		obs_data_t *d = obs_data_array_item(arr, i);
-		struct andross_connection c = {.id = andross->next_id};
+		struct andross_connection c = {0};
+		/* the saved id when it is a good one and not taken; else one after the highest (below) */
+		long long id = obs_data_has_user_value(d, "id") ? obs_data_get_int(d, "id") : 0;
+		if (id >= 1 && id < (long long)UINT32_MAX && !find((uint32_t)id))
+			c.id = (uint32_t)id;
+		else if (obs_data_has_user_value(d, "id"))
+			dstr_catf(&wrong, "%sid %lld (a new one given)", wrong.len ? ", " : "", id);
 		const char *url = saved_string(d, "url", "", &wrong);
 		snprintf(c.url, sizeof(c.url), "%s", url);
 		snprintf(c.name, sizeof(c.name), "%s", saved_string(d, "name", c.url, &wrong));
@@ -562,8 +569,12 @@ static void load_settings(void)
 		if (!c.relay_listen[0])
 			default_listen(c.relay_listen, sizeof(c.relay_listen), 0);
 		andross->conns[andross->n_conns++] = c;
-		andross->next_id++;
+		if (c.id >= andross->next_id)
+			andross->next_id = c.id + 1;
 	}
+	for (size_t i = 0; i < andross->n_conns; i++)
+		if (!andross->conns[i].id)
+			andross->conns[i].id = andross->next_id++;
 	obs_data_array_release(arr);
 	obs_data_release(root);
 	if (wrong.len) {

@@ -53,6 +53,8 @@ test('a saved connection comes back after a restart, and connects', async (t) =>
 
   const first = await launchObs({ name: 'restart', xvfb: x });
   defer(() => first.close());
+  // one added and removed before: the saved connection's id is not the first, and must stay what it was
+  const gone = await first.vendorOk('AddConnection', { name: 'Gone', url: 'demo://', autoConnect: false });
   const { id } = await first.vendorOk('AddConnection', {
     name: 'Saved setup',
     url: `console://127.0.0.1:${sim.port}`,
@@ -60,6 +62,8 @@ test('a saved connection comes back after a restart, and connects', async (t) =>
     folder,
     autoConnect: true,
   });
+  await first.vendorOk('RemoveConnection', { id: gone.id });
+  assert.notEqual(id, 1, 'the saved connection is not the first one added');
   const before = await first.waitState(id, 'connected', 20000);
   assert.equal(before.consoleNick, 'e2e-restart');
   await first.shot('restart-first');
@@ -73,6 +77,7 @@ test('a saved connection comes back after a restart, and connects', async (t) =>
   defer(() => second.close());
   const list = (await second.vendorOk('GetConnections')).connections;
   assert.equal(list.length, 1, `one connection after the restart: ${JSON.stringify(list)}`);
+  assert.equal(list[0].id, id, 'the same id after the restart (scripts and scene collections keep it)');
   assert.deepEqual(settings(list[0]), settings(before), 'its settings are the ones saved');
   const back = await second.waitState(list[0].id, 'connected', 20000);
   assert.equal(back.consoleNick, 'e2e-restart', 'connected to the same console');
