@@ -26,7 +26,7 @@ import {
 } from './lib/obs.mjs';
 
 const REPLAYS = ['v3.13.slp', 'unranked_game1.slp']; // 2.5 s and 2.8 s of play, each with a Game End
-const GAME_TYPES = new Set(['game_start', 'stock_lost', 'game_end', 'gap']);
+const GAME_TYPES = new Set(['game_start', 'stock_lost', 'game_end', 'gap', 'combo']);
 const SYNC_MS = Number(process.env.ANDROSS_E2E_SYNC_MS || 100);
 
 function withoutConnection(data) {
