@@ -17,7 +17,8 @@ QJsonValue screenCentre(const QWidget *w)
 	if (!w || !w->isVisible())
 		return QJsonValue();
 	QPoint c = w->mapToGlobal(w->rect().center());
-	return QJsonArray{c.x(), c.y()};
+	/* an object, not an array: obs_data (GetDock's answer) keeps arrays of objects only */
+	return QJsonObject{{QStringLiteral("x"), c.x()}, {QStringLiteral("y"), c.y()}};
 }
 
 static QLabel *wrapped(QWidget *parent, const char *name)
@@ -140,7 +141,6 @@ void Card::showError(const QString &message)
 	error_->setVisible(!message.isEmpty());
 }
 
-
 QJsonObject Card::dump() const
 {
 	QJsonObject o;
@@ -152,7 +152,10 @@ QJsonObject Card::dump() const
 	o[QStringLiteral("stateColor")] = view_.stateColor.name();
 	o[QStringLiteral("gap")] = gap_->isVisible() ? gap_->text() : QString();
 	o[QStringLiteral("game")] = game_->isVisible() ? game_->text() : QString();
-	o[QStringLiteral("players")] = QJsonArray::fromStringList(view_.players);
+	QJsonArray players; /* objects: obs_data (GetDock's answer) keeps arrays of objects only */
+	for (const QString &line : view_.players)
+		players.append(QJsonObject{{QStringLiteral("text"), line}});
+	o[QStringLiteral("players")] = players;
 	o[QStringLiteral("relaySwitch")] = relay_->isChecked();
 	o[QStringLiteral("relayAddress")] = address_->text();
 	o[QStringLiteral("clients")] = (qint64)view_.clients;

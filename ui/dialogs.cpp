@@ -48,7 +48,10 @@ static QWidget *withError(QWidget *field, QLabel *error, QWidget *extra = nullpt
 }
 
 EditDialog::EditDialog(Provider *p, const Text &t, uint32_t id, QWidget *parent)
-	: QDialog(parent), p_(p), t_(t), id_(id)
+	: QDialog(parent),
+	  p_(p),
+	  t_(t),
+	  id_(id)
 {
 	setObjectName(QStringLiteral("andross-edit"));
 	setWindowTitle(t_(id ? "Dock.EditTitle" : "Dock.AddTitle"));
@@ -171,10 +174,12 @@ EditDialog::EditDialog(Provider *p, const Text &t, uint32_t id, QWidget *parent)
 
 	connect(kind_, QOverload<int>::of(&QComboBox::currentIndexChanged), this, [this] { kindChanged(); });
 	connect(name_, &QLineEdit::textEdited, this, [this] { setError(nameError_, checkName(name_->text())); });
-	connect(address_, &QLineEdit::textEdited, this, [this] { setError(addressError_, checkHost(address_->text())); });
+	connect(address_, &QLineEdit::textEdited, this,
+		[this] { setError(addressError_, checkHost(address_->text())); });
 	connect(port_, &QLineEdit::textEdited, this, [this] { setError(portError_, checkPort(port_->text())); });
 	connect(listen_, &QLineEdit::textEdited, this, [this] { checkListenField(); });
-	connect(folder_, &QLineEdit::textEdited, this, [this] { setError(folderError_, checkFolder(folder_->text())); });
+	connect(folder_, &QLineEdit::textEdited, this,
+		[this] { setError(folderError_, checkFolder(folder_->text())); });
 	connect(browse_, &QPushButton::clicked, this, [this] {
 		QString dir = QFileDialog::getExistingDirectory(this, t_("Dock.Field.Folder"), folder_->text());
 		if (!dir.isEmpty()) {
@@ -345,12 +350,13 @@ QJsonObject EditDialog::dump() const
 	o[QStringLiteral("listen")] = listen_->text();
 	o[QStringLiteral("folder")] = folder_->text();
 	QJsonObject errors;
-	for (QLabel *l : {nameError_, addressError_, portError_, listenError_, listenWarning_, folderError_, saveError_})
+	for (QLabel *l :
+	     {nameError_, addressError_, portError_, listenError_, listenWarning_, folderError_, saveError_})
 		errors[l->objectName()] = l->isVisible() ? l->text() : QString();
 	o[QStringLiteral("errors")] = errors;
 	QJsonArray consoles;
 	for (int i = 0; i < consoles_->count(); i++)
-		consoles.append(consoles_->item(i)->text());
+		consoles.append(QJsonObject{{QStringLiteral("text"), consoles_->item(i)->text()}});
 	o[QStringLiteral("consoles")] = consoles;
 	o[QStringLiteral("consolesText")] = consolesLabel_->text();
 	QJsonObject at;
@@ -372,12 +378,14 @@ ClientsDialog::ClientsDialog(const Text &t, uint32_t id, QWidget *parent) : QDia
 	v->addWidget(title_);
 	table_ = new QTableWidget(0, 3, this);
 	table_->setObjectName(QStringLiteral("table"));
-	table_->setHorizontalHeaderLabels({t_("Dock.Column.Address"), t_("Dock.Column.Mode"), t_("Dock.Column.Behind")});
+	table_->setHorizontalHeaderLabels(
+		{t_("Dock.Column.Address"), t_("Dock.Column.Mode"), t_("Dock.Column.Behind")});
 	table_->horizontalHeader()->setStretchLastSection(true);
 	table_->verticalHeader()->hide();
 	table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
 	v->addWidget(table_);
 	auto *close = new QPushButton(t_("Dock.Close"), this);
+	close->setObjectName(QStringLiteral("close"));
 	connect(close, &QPushButton::clicked, this, &QDialog::accept);
 	v->addWidget(close, 0, Qt::AlignRight);
 	resize(420, 300);

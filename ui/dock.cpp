@@ -21,7 +21,9 @@ static const int BEAT_MS = 20;
 Dock::Dock(Provider *p, QWidget *parent) : QWidget(parent), p_(p), st_(new Status())
 {
 	setObjectName(QStringLiteral("andross-dock"));
-	t_ = [p](const char *key) { return p->text(key); };
+	t_ = [p](const char *key) {
+		return p->text(key);
+	};
 	auto *v = new QVBoxLayout(this);
 	v->setContentsMargins(4, 4, 4, 4);
 	add_ = new QPushButton(t_("Dock.Add"), this);
@@ -244,7 +246,10 @@ QJsonObject Dock::dump() const
 	at[QStringLiteral("add")] = screenCentre(add_);
 	o[QStringLiteral("at")] = at;
 	QPoint tl = mapToGlobal(QPoint(0, 0));
-	o[QStringLiteral("rect")] = QJsonArray{tl.x(), tl.y(), width(), height()};
+	o[QStringLiteral("rect")] = QJsonObject{{QStringLiteral("x"), tl.x()},
+						{QStringLiteral("y"), tl.y()},
+						{QStringLiteral("width"), width()},
+						{QStringLiteral("height"), height()}};
 	o[QStringLiteral("dialog")] = edit_ && edit_->isVisible() ? QJsonValue(edit_->dump()) : QJsonValue();
 	if (question_ && question_->isVisible()) {
 		QJsonObject q;
@@ -257,6 +262,8 @@ QJsonObject Dock::dump() const
 		QJsonObject c;
 		c[QStringLiteral("id")] = (qint64)clientsDlg_->id();
 		c[QStringLiteral("rows")] = clientsDlg_->rows();
+		c[QStringLiteral("close")] =
+			screenCentre(clientsDlg_->findChild<QPushButton *>(QStringLiteral("close")));
 		o[QStringLiteral("clientList")] = c;
 	}
 	QJsonObject hb;

@@ -148,8 +148,8 @@ void placeFirstTime()
 	config_t *cfg = placedConfig();
 	if (!main || !dw || !cfg || config_get_bool(cfg, PLACED_SECTION, PLACED_KEY))
 		return;
-	dw->setFloating(false);
 	main->addDockWidget(Qt::RightDockWidgetArea, dw);
+	dw->setFloating(false); /* after: a floating dock added to an area stays floating */
 	dw->show();
 	dw->raise();
 	config_set_bool(cfg, PLACED_SECTION, PLACED_KEY, true);
@@ -161,7 +161,8 @@ void onFrontendEvent(enum obs_frontend_event event, void *)
 	if (!state)
 		return;
 	if (event == OBS_FRONTEND_EVENT_FINISHED_LOADING) {
-		placeFirstTime();
+		/* after what OBS does next in this pass (it restores or resets its docks), not before */
+		QTimer::singleShot(0, state->dock, placeFirstTime);
 		dock_glue_vendor_register();
 	} else if (event == OBS_FRONTEND_EVENT_EXIT) {
 		/* the engine stops after this: no more status reads */
@@ -212,6 +213,8 @@ extern "C" void andross_dock_create(void)
 	state->dumper = new QTimer(dock);
 	state->dumper->setInterval(100);
 	QObject::connect(state->dumper, &QTimer::timeout, dock, [dock] {
+		if (dock_glue_take_reset())
+			dock->resetHeartbeat();
 		dock_glue_set_dump(QJsonDocument(dock->dump()).toJson(QJsonDocument::Compact).constData());
 	});
 	state->dumper->start();

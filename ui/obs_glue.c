@@ -85,8 +85,9 @@ int dock_glue_remove(uint32_t id, char *err, size_t err_size)
 int dock_glue_set_relay(uint32_t id, bool on, char *err, size_t err_size)
 {
 	char bound[ENGINE_ADDRESS_MAX];
-	return not_ready(err, err_size) ? -1
-					: andross_connection_set_relay(id, on, NULL, bound, sizeof(bound), err, err_size);
+	return not_ready(err, err_size)
+		       ? -1
+		       : andross_connection_set_relay(id, on, NULL, bound, sizeof(bound), err, err_size);
 }
 
 int dock_glue_set_connected(uint32_t id, bool on, char *err, size_t err_size)
@@ -121,6 +122,12 @@ static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *dump_json; /* under dump_lock */
 static proc_handler_t *websocket_ph;
 static bool registered;
+static atomic_bool reset_asked;
+
+bool dock_glue_take_reset(void)
+{
+	return atomic_exchange(&reset_asked, false);
+}
 
 void dock_glue_set_dump(const char *json)
 {
@@ -135,8 +142,9 @@ void dock_glue_set_dump(const char *json)
 /* obs-websocket's worker thread: never touches Qt, only the copy. */
 static void get_dock(obs_data_t *request, obs_data_t *response, void *priv)
 {
-	(void)request;
 	(void)priv;
+	if (obs_data_get_bool(request, "resetHeartbeat"))
+		atomic_store(&reset_asked, true); /* the UI thread starts again at its next dump, within 100 ms */
 	pthread_mutex_lock(&dump_lock);
 	obs_data_t *d = dump_json ? obs_data_create_from_json(dump_json) : NULL;
 	pthread_mutex_unlock(&dump_lock);

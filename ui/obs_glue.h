@@ -49,6 +49,8 @@ const char *dock_glue_text(const char *key);
 void dock_glue_vendor_register(void);
 void dock_glue_vendor_unregister(void);
 void dock_glue_set_dump(const char *json);
+/* GetDock {resetHeartbeat: true} asked to start the UI thread's heartbeat measure again: true once per asking. */
+bool dock_glue_take_reset(void);
 
 #ifdef __cplusplus
 }

@@ -94,7 +94,8 @@ CardView makeCardView(const Status &st, const Text &t)
 		v.stateColor = QColor(0xc0, 0xa0, 0x10);
 	} else {
 		v.state = CardState::Disconnected;
-		v.stateText = reason.isEmpty() ? t("Dock.State.Disconnected") : t("Dock.State.DisconnectedReason").arg(reason);
+		v.stateText = reason.isEmpty() ? t("Dock.State.Disconnected")
+					       : t("Dock.State.DisconnectedReason").arg(reason);
 		v.stateColor = QColor(0xc0, 0x30, 0x30);
 	}
 

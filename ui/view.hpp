@@ -25,8 +25,8 @@ struct CardView {
 	CardState state = CardState::Disconnected;
 	QString stateText; /* "Connected to “Station 1” at 192.168.1.20", "Reconnecting in 3 s: ..." */
 	QColor stateColor;
-	QString gapText; /* "" : no data lost */
-	QString gameText; /* the game in progress, "In menus", or "" when not connected */
+	QString gapText;     /* "" : no data lost */
+	QString gameText;    /* the game in progress, "In menus", or "" when not connected */
 	QStringList players; /* one line per player in the game */
 	bool relayOn = false;
 	QString relayAddress; /* what to give clients, "" while off */

@@ -146,7 +146,8 @@ public:
 		auto it = locale.find(k);
 		if (it == locale.end()) {
 			/* stage and character names beyond the table fall back to their numbers: not a missing text */
-			if (!k.startsWith(QStringLiteral("Dock.Stage.")) && !k.startsWith(QStringLiteral("Dock.Character.")))
+			if (!k.startsWith(QStringLiteral("Dock.Stage.")) &&
+			    !k.startsWith(QStringLiteral("Dock.Character.")))
 				missing.insert(k);
 			return k;
 		}

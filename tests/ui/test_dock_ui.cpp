@@ -62,7 +62,7 @@ static void setClients(Status &st, size_t n)
 	}
 }
 
-template <typename W> static W *child(QObject *parent, const char *name)
+template<typename W> static W *child(QObject *parent, const char *name)
 {
 	W *w = parent->findChild<W *>(QString::fromLatin1(name));
 	if (!w)
@@ -83,7 +83,9 @@ private Q_SLOTS:
 	{
 		p = new FakeProvider();
 		QVERIFY2(!p->locale.isEmpty(), ANDROSS_LOCALE_FILE);
-		t = [this](const char *k) { return p->text(k); };
+		t = [this](const char *k) {
+			return p->text(k);
+		};
 	}
 	void cleanup()
 	{
@@ -94,7 +96,8 @@ private Q_SLOTS:
 
 	void everyState()
 	{
-		Status &st = p->put(1, QStringLiteral("Station 1"), QStringLiteral("console://192.168.1.20:51441?idle_ms=3000"));
+		Status &st = p->put(1, QStringLiteral("Station 1"),
+				    QStringLiteral("console://192.168.1.20:51441?idle_ms=3000"));
 		CardView v = makeCardView(st, t);
 		QCOMPARE(v.state, CardState::Disconnected);
 		QCOMPARE(v.stateText, tx("Dock.State.Off"));
@@ -298,16 +301,23 @@ private Q_SLOTS:
 		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral("192.168.1.20"))), QString());
 		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral("wii.local"))), QString());
 		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral("[fd00::20]"))), QString());
-		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral("300.1.2.3"))), QStringLiteral("Dock.Error.AddressBad"));
-		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral("1.2.3"))), QStringLiteral("Dock.Error.AddressBad"));
-		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral("my wii!"))), QStringLiteral("Dock.Error.AddressBad"));
-		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral("console://x"))), QStringLiteral("Dock.Error.AddressBad"));
-		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral(" "))), QStringLiteral("Dock.Error.AddressEmpty"));
+		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral("300.1.2.3"))),
+			 QStringLiteral("Dock.Error.AddressBad"));
+		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral("1.2.3"))),
+			 QStringLiteral("Dock.Error.AddressBad"));
+		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral("my wii!"))),
+			 QStringLiteral("Dock.Error.AddressBad"));
+		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral("console://x"))),
+			 QStringLiteral("Dock.Error.AddressBad"));
+		QCOMPARE(QString::fromLatin1(checkHost(QStringLiteral(" "))),
+			 QStringLiteral("Dock.Error.AddressEmpty"));
 		QCOMPARE(QString::fromLatin1(checkPort(QStringLiteral("0"))), QStringLiteral("Dock.Error.PortBad"));
 		QCOMPARE(QString::fromLatin1(checkPort(QStringLiteral("65536"))), QStringLiteral("Dock.Error.PortBad"));
 		QCOMPARE(QString::fromLatin1(checkPort(QStringLiteral("51441"))), QString());
-		QCOMPARE(QString::fromLatin1(checkListen(QStringLiteral("localhost:53742"))), QStringLiteral("Dock.Error.ListenBad"));
-		QCOMPARE(QString::fromLatin1(checkListen(QStringLiteral("127.0.0.1"))), QStringLiteral("Dock.Error.ListenBad"));
+		QCOMPARE(QString::fromLatin1(checkListen(QStringLiteral("localhost:53742"))),
+			 QStringLiteral("Dock.Error.ListenBad"));
+		QCOMPARE(QString::fromLatin1(checkListen(QStringLiteral("127.0.0.1"))),
+			 QStringLiteral("Dock.Error.ListenBad"));
 		QCOMPARE(QString::fromLatin1(checkListen(QStringLiteral("[::1]:53742"))), QString());
 		QVERIFY(listenIsPublic(QStringLiteral("0.0.0.0:53742")));
 		QVERIFY(listenIsPublic(QStringLiteral("192.168.1.2:53742")));
@@ -370,7 +380,8 @@ private Q_SLOTS:
 		QTest::keyClicks(child<QLineEdit>(d, "listen"), QStringLiteral("0.0.0.0:0"));
 		QVERIFY(!child<QLabel>(d, "listenError")->isVisible());
 		QVERIFY(child<QLabel>(d, "listenWarning")->isVisible());
-		QCOMPARE(child<QLabel>(d, "listenWarning")->text(), tx("Dock.Warning.Public").arg(QStringLiteral("0.0.0.0")));
+		QCOMPARE(child<QLabel>(d, "listenWarning")->text(),
+			 tx("Dock.Warning.Public").arg(QStringLiteral("0.0.0.0")));
 		QTest::mouseClick(save, Qt::LeftButton);
 		QCOMPARE(p->adds, 0); /* the folder is still wrong */
 		child<QLineEdit>(d, "folder")->clear();
@@ -398,7 +409,8 @@ private Q_SLOTS:
 
 	void editDialogKeepsTheRest()
 	{
-		Status &st = p->put(7, QStringLiteral("Netplay"), QStringLiteral("dolphin://127.0.0.1:51442?idle_ms=3000"));
+		Status &st =
+			p->put(7, QStringLiteral("Netplay"), QStringLiteral("dolphin://127.0.0.1:51442?idle_ms=3000"));
 		st.c.relayListen = QStringLiteral("127.0.0.1:0");
 		p->put(8, QStringLiteral("Other"), QStringLiteral("console://10.0.0.8")).c.relayListen =
 			QStringLiteral("127.0.0.1:53999");
