@@ -773,7 +773,12 @@ Obs.prototype.key = async function key(...keys) {
 Obs.prototype.waitDock = async function waitDock(pred, timeoutMs, what = 'the dock') {
   let last;
   const v = await waitFor(async () => {
-    last = await this.dock();
+    try {
+      last = await this.dock();
+    } catch (e) {
+      last = e.message; // not there yet (GetDock answers once OBS has loaded and the dock has drawn once)
+      return null;
+    }
     return pred(last);
   }, timeoutMs, 50);
   if (!v) throw new Error(`waited ${timeoutMs} ms for ${what}; the dock: ${JSON.stringify(last).slice(0, 3000)}`);
