@@ -756,8 +756,8 @@ Obs.prototype.xdotool = async function xdotool(...args) {
 // Clicks at a point GetDock gave ({x, y}); throws when it is null (the widget is hidden).
 Obs.prototype.clickAt = async function clickAt(at, what = 'widget') {
   if (!at || typeof at.x !== 'number') throw new Error(`cannot click the ${what}: not on the screen (${JSON.stringify(at)})`);
-  await this.xdotool('mousemove', '--sync', at.x, at.y);
-  await this.xdotool('click', '1');
+  // (no --sync: it waits for the pointer to move, forever when it is there already)
+  await this.xdotool('mousemove', at.x, at.y, 'sleep', '0.1', 'click', '1');
 };
 
 // Types text with the keyboard (into the widget under the pointer: Xvfb has no window manager, focus follows it).
