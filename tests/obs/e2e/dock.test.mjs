@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // The Slippi dock in the real OBS 29 under Xvfb, driven through X (xdotool: the pointer and the keyboard) at the
-// places GetDock says its widgets are: the dock is there, docked on the right the first time; a demo:// connection
-// added through the dialog connects (the card and GetConnections agree) and shows its game (a screenshot of OBS
-// during it goes to the test logs); its relay switched on from the card serves a slippi-js ConsoleConnection and
+// places GetDock says its widgets are: the dock is there, docked on the right the first time; the add dialog lists
+// a console announcing itself (the simulator's SLIP_READY datagrams); a demo:// connection added through the dialog
+// connects (the card and GetConnections agree) and shows its game (a screenshot of OBS during it goes to the logs); its relay switched on from the card serves a slippi-js ConsoleConnection and
 // lists it, switched off closes the port; changes made over obs-websocket (AddConnection, SetRelay,
 // RemoveConnection) reach the dock within a few refreshes; remove asks first.
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import test from 'node:test';
 
 import { consoleClient } from '../../relay/lib/relay.mjs';
-import { cleanups, launchObs, run, waitFor } from './lib/obs.mjs';
+import { cleanups, launchObs, run, startConsoleSim, waitFor } from './lib/obs.mjs';
 
 const card = (dock, name) => dock.cards.find((c) => c.name === name);
 
@@ -56,9 +56,20 @@ test('the Slippi dock: docked, a demo connection added through it, its relay, we
   const version = await obs.call('GetVersion');
   assert.match(version.obsVersion, /^29\./);
 
+  // A Wii announcing itself (the simulator's SLIP_READY datagrams to 127.0.0.1:20582) is listed in the dialog.
+  const wii = await startConsoleSim(['v3.13.slp'], { args: ['--nick', 'Station 7', '--broadcast', '127.0.0.1:20582'] });
+  defer(() => wii.stop());
+
   // Add through the dialog: the button, the name typed, Tab to the kind and End (Demo is the last), Save.
   let dock = await clickUntil(obs, (d) => d.at.add, (d) => d.dialog && d.dialog.at && d.dialog.at.name, 'add button');
   assert.equal(dock.dialog.title, 'Add a connection');
+  const listed = await waitFor(async () => {
+    const d = await obs.dock();
+    return d.dialog && d.dialog.consoles.some((c) => c.text === 'Station 7 (127.0.0.1)') && d;
+  }, 10000);
+  console.log(`consoles listed in the dialog: ${JSON.stringify(((listed || (await obs.dock())).dialog || {}).consoles)}`);
+  assert.ok(listed, 'the announcing console is listed in the add dialog');
+  await wii.stop();
   // empty: refused beside the fields, nothing added
   dock = await clickUntil(obs, (d) => d.dialog.at.save, (d) => d.dialog && d.dialog.errors.nameError, 'save');
   assert.equal(dock.dialog.errors.nameError, 'Give it a name.');
