@@ -113,10 +113,11 @@ Card::Card(uint32_t id, const Text &t, QWidget *parent) : QFrame(parent), id_(id
 
 void Card::apply(const CardView &v, bool relaySetting)
 {
+	if (v.stateColor != view_.stateColor || state_->styleSheet().isEmpty()) /* a new style sheet restyles */
+		state_->setStyleSheet(QStringLiteral("color: %1;").arg(v.stateColor.name()));
 	view_ = v;
 	name_->setText(v.name);
 	state_->setText(v.stateText);
-	state_->setStyleSheet(QStringLiteral("color: %1;").arg(v.stateColor.name()));
 	gap_->setText(v.gapText);
 	gap_->setVisible(!v.gapText.isEmpty());
 	game_->setText(v.gameText);
