@@ -3,7 +3,7 @@
 # The one command that runs every andross test:
 #   0. tools/setup.sh: packages, npm ci, build/ (RelWithDebInfo)
 #   1. xvfb-run -a ctest in build/ (unit tests, the headless-libobs module test, node tests, the format check)
-#   2. an ASan+UBSan build in build-asan/ (without OBS and the dock) and its ctest
+#   2. an ASan+UBSan build in build-asan/ (without OBS; with the dock's widgets and their Qt tests) and its ctest
 #   2b. the Slippi dock's widgets built for Qt 6 (OBS 30+) in build-qt6/ and their Qt tests, offscreen (build/ built
 #       them for Qt 5, the one Debian's OBS 29 runs, and ran them with the rest)
 #   3. a libFuzzer build in build-fuzz/ (clang) and a bounded run of every fuzz_* target
@@ -98,7 +98,7 @@ phase_main() {
 phase_asan() {
 	say "ASan+UBSan build in build-asan/ and its ctest"
 	configure_and_build asan build-asan -DCMAKE_BUILD_TYPE=Debug -DANDROSS_SANITIZE=address,undefined \
-		-DANDROSS_BUILD_OBS=OFF -DANDROSS_BUILD_BENCH=OFF -DANDROSS_BUILD_DOCK=OFF || return
+		-DANDROSS_BUILD_OBS=OFF -DANDROSS_BUILD_BENCH=OFF || return
 	# The format check already ran in build/; everything else runs again with the sanitizers on.
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
