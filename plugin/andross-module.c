@@ -17,6 +17,12 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef ANDROSS_HAVE_DOCK
+/* ui/obs_dock.cpp: the Slippi dock (UI thread) */
+void andross_dock_create(void);
+void andross_dock_destroy(void);
+#endif
+
 #ifndef ANDROSS_VERSION
 #error "ANDROSS_VERSION must come from the build (plugin/CMakeLists.txt passes the CMake project version)"
 #endif
@@ -658,6 +664,10 @@ void obs_module_post_load(void)
 {
 	if (andross)
 		andross_vendor_register();
+#ifdef ANDROSS_HAVE_DOCK
+	if (andross)
+		andross_dock_create();
+#endif
 }
 
 void obs_module_unload(void)
@@ -666,6 +676,9 @@ void obs_module_unload(void)
 		blog(LOG_INFO, "[andross] module unloaded");
 		return;
 	}
+#ifdef ANDROSS_HAVE_DOCK
+	andross_dock_destroy(); /* before shutting_down: the dock stops reading status first */
+#endif
 	atomic_store(&andross->shutting_down, true);
 	andross_hotkeys_stop();
 	andross_events_stop();

@@ -92,6 +92,18 @@ try {
   const { id } = await obs.vendorOk('AddConnection', { name: 'Demo', url: 'demo://', folder: recDir });
   say(`connection ${id}: demo:// (bundled replays, played in real time)`);
 
+  // What the Slippi dock shows (in the screenshot too): the card's state and game, as GetDock says.
+  async function sayDock() {
+    try {
+      const r = await obs.vendor('GetDock');
+      for (const c of (r.dock && r.dock.cards) || []) {
+        const game = [c.game, ...c.players.map((p) => p.text)].filter(Boolean).join(' | ');
+        say(`dock: ${c.name}: ${c.stateText}${game ? ` | ${game}` : ''}`);
+      }
+    } catch (e) {
+      say(`dock: not there (${e.message})`);
+    }
+  }
   const limit = (seconds ?? CAP_SECONDS) * 1000;
   const t0 = performance.now();
   let shot = null;
@@ -101,11 +113,15 @@ try {
     const started = obs.events('game_start', id)[0];
     if (xvfb && !shot && started && performance.now() - started.t > 3000) {
       shot = await screenshot(display, path.join(home, 'obs-demo.png'));
+      await sayDock();
     }
     if (seconds === null && obs.events('game_end', id).length > 0) return true;
     return elapsed >= limit;
   }, limit + 5000, 200);
-  if (xvfb && !shot) shot = await screenshot(display, path.join(home, 'obs-demo.png'));
+  if (xvfb && !shot) {
+    shot = await screenshot(display, path.join(home, 'obs-demo.png'));
+    await sayDock();
+  }
 
   // A game cut short (--seconds, Ctrl-C) goes on into its .slp until OBS exits below, which finishes the file.
   const stopped = await obs.stopRecord();

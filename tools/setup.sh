@@ -52,11 +52,12 @@ apt_install() {
 install_packages() {
 	command -v apt-get >/dev/null 2>&1 || die "this script needs apt-get (Debian 12 or Ubuntu)"
 
-	# Build: compilers, CMake, libobs 29 (Debian 12), Qt 5 for the dock (Debian's OBS 29 is Qt 5), cmocka, enet.
+	# Build: compilers, CMake, libobs 29 (Debian 12), Qt 5 for the dock (Debian's OBS 29 is Qt 5) and Qt 6 (the dock's
+	# widgets are also built and tested for OBS 30+), cmocka, enet.
 	# Test: Xvfb for headless libobs and OBS E2E, clang + clang-format-19 for fuzzing and the format check,
 	# valgrind, python3 (tools/scripts), OBS itself (E2E), x11-utils (xdpyinfo to wait for a display), imagemagick
 	# (screenshots of OBS under Xvfb: tests/obs/e2e, tools/obs-demo.sh), xdotool (sizes OBS's window on Xvfb).
-	local packages=(build-essential cmake pkg-config libobs-dev qtbase5-dev libcmocka-dev libenet-dev
+	local packages=(build-essential cmake pkg-config libobs-dev qtbase5-dev qt6-base-dev libcmocka-dev libenet-dev
 		xvfb xauth clang clang-format-19 valgrind python3 obs-studio obs-plugins x11-utils imagemagick xdotool)
 
 	# node >= 18 for tests/node. Keep a newer node that is already there (e.g. NodeSource's, which bundles npm):

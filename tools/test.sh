@@ -3,12 +3,14 @@
 # The one command that runs every andross test:
 #   0. tools/setup.sh: packages, npm ci, build/ (RelWithDebInfo)
 #   1. xvfb-run -a ctest in build/ (unit tests, the headless-libobs module test, node tests, the format check)
-#   2. an ASan+UBSan build in build-asan/ (without OBS) and its ctest
+#   2. an ASan+UBSan build in build-asan/ (without OBS; with the dock's widgets and their Qt tests) and its ctest
+#   2b. the Slippi dock's widgets built for Qt 6 (OBS 30+) in build-qt6/ and their Qt tests, offscreen (build/ built
+#       them for Qt 5, the one Debian's OBS 29 runs, and ran them with the rest)
 #   3. a libFuzzer build in build-fuzz/ (clang) and a bounded run of every fuzz_* target
 # Prints `N passed, N failed` as its last line (ctest tests of every phase, fuzz runs, and failed build steps) and
 # exits non-zero if anything failed.
 # Environment: ANDROSS_FUZZ_SECONDS (per fuzz target, default 20), ANDROSS_JOBS (default 2),
-#              ANDROSS_SKIP (space-separated phases to skip: asan fuzz).
+#              ANDROSS_SKIP (space-separated phases to skip: asan qt6 fuzz).
 set -uo pipefail # not -e: every phase runs and reports even when an earlier one failed
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -103,6 +105,21 @@ phase_asan() {
 		run_ctest asan ctest --test-dir build-asan --output-on-failure -LE format
 }
 
+phase_qt6() {
+	say "the dock's widgets for Qt 6 in build-qt6/ and their Qt tests"
+	# Only the dock's library and its tests: no OBS module (Debian's libobs is the Qt 5 OBS 29), no tool, no bench.
+	if ! cmake -S . -B build-qt6 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANDROSS_QT_VERSION=6 -DANDROSS_BUILD_OBS=OFF \
+		-DANDROSS_BUILD_TOOL=OFF -DANDROSS_BUILD_BENCH=OFF; then
+		fail "qt6: cmake configure"
+		return
+	fi
+	if ! cmake --build build-qt6 -j"$JOBS" --target test_dock_ui; then
+		fail "qt6: build"
+		return
+	fi
+	run_ctest qt6 ctest --test-dir build-qt6 --output-on-failure -L ui
+}
+
 phase_fuzz() {
 	say "libFuzzer build in build-fuzz/ and ${FUZZ_SECONDS} s per target"
 	if [ ! -f tests/fuzz/CMakeLists.txt ]; then
@@ -110,7 +127,7 @@ phase_fuzz() {
 		return
 	fi
 	configure_and_build fuzz build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-		-DANDROSS_FUZZ=ON -DANDROSS_SANITIZE=address,undefined -DANDROSS_BUILD_OBS=OFF \
+		-DANDROSS_FUZZ=ON -DANDROSS_SANITIZE=address,undefined -DANDROSS_BUILD_OBS=OFF -DANDROSS_BUILD_DOCK=OFF \
 		-DANDROSS_BUILD_TOOL=OFF -DANDROSS_BUILD_BENCH=OFF -DBUILD_TESTING=OFF || return
 
 	local targets=()
@@ -147,6 +164,7 @@ phase_fuzz() {
 phase_setup
 phase_main
 case "$SKIP" in *" asan "*) say "ASan phase skipped (ANDROSS_SKIP)" ;; *) phase_asan ;; esac
+case "$SKIP" in *" qt6 "*) say "Qt 6 phase skipped (ANDROSS_SKIP)" ;; *) phase_qt6 ;; esac
 case "$SKIP" in *" fuzz "*) say "fuzz phase skipped (ANDROSS_SKIP)" ;; *) phase_fuzz ;; esac
 
 say "summary"

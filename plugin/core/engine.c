@@ -76,6 +76,12 @@ struct engine {
 	pthread_cond_t reap_cond;
 	struct session *reap_head;
 	bool reap_quit;
+
+	/* discovery: the listener and its users belong to the loop; the copy of its list is under `lock` */
+	struct discovery_listener *discovery;
+	unsigned discovery_users;
+	struct discovery_console discovered[DISCOVERY_MAX_CONSOLES];
+	size_t n_discovered;
 };
 
 void engine_session_options_init(struct engine_session_options *o)
@@ -970,6 +976,81 @@ struct game_mailbox *engine_mailbox(struct engine *e, uint32_t id)
 	return m;
 }
 
+/* ---- discovery, for a window listing the consoles that announce themselves ---- */
+
+/* Loop thread: the listener's list changed; the copy other threads read follows it. */
+static void on_discovery(void *ud, const struct discovery_console *console, enum discovery_change change)
+{
+	struct engine *e = ud;
+	(void)console;
+	(void)change;
+	const struct discovery_list *l = discovery_listener_list(e->discovery);
+	pthread_mutex_lock(&e->lock);
+	e->n_discovered = l->n;
+	memcpy(e->discovered, l->consoles, l->n * sizeof(l->consoles[0]));
+	pthread_mutex_unlock(&e->lock);
+}
+
+struct discovery_call {
+	const char *host;
+	uint16_t port;
+	bool start;
+	char *err;
+	size_t err_size;
+	int rc;
+};
+
+static void do_discovery(struct engine *e, void *arg)
+{
+	struct discovery_call *d = arg;
+	d->rc = 0;
+	if (!d->start) {
+		if (e->discovery_users && --e->discovery_users == 0) {
+			discovery_listener_destroy(e->discovery);
+			e->discovery = NULL;
+			pthread_mutex_lock(&e->lock);
+			e->n_discovered = 0;
+			pthread_mutex_unlock(&e->lock);
+		}
+		return;
+	}
+	if (!e->discovery) {
+		struct discovery_listener_options o = {.host = d->host, .port = d->port, .fn = on_discovery, .ud = e};
+		e->discovery = discovery_listener_create(e->loop, &o, d->err, d->err_size);
+		if (!e->discovery) {
+			d->rc = -1;
+			return;
+		}
+	}
+	e->discovery_users++;
+}
+
+int engine_discovery_start(struct engine *e, const char *host, uint16_t port, char *err, size_t err_size)
+{
+	struct discovery_call d =
+		{.host = host, .port = port, .start = true, .err = err, .err_size = err_size, .rc = -1};
+	if (engine_call(e, do_discovery, &d) < 0) {
+		snprintf(err, err_size, "the engine is stopping");
+		return -1;
+	}
+	return d.rc;
+}
+
+void engine_discovery_stop(struct engine *e)
+{
+	struct discovery_call d = {.start = false};
+	engine_call(e, do_discovery, &d);
+}
+
+size_t engine_discovery_list(struct engine *e, struct discovery_console *out, size_t max)
+{
+	pthread_mutex_lock(&e->lock);
+	size_t n = e->n_discovered < max ? e->n_discovered : max;
+	memcpy(out, e->discovered, n * sizeof(out[0]));
+	pthread_mutex_unlock(&e->lock);
+	return n;
+}
+
 /* ---- lifetime ---- */
 
 struct engine *engine_create(const struct engine_options *o, const struct engine_callbacks *cb, char *err,
@@ -1090,6 +1171,8 @@ void engine_destroy(struct engine *e)
 			session_destroy_now(s);
 			reap(e, s);
 		}
+		discovery_listener_destroy(e->discovery); /* a window still open at the end */
+		e->discovery = NULL;
 	}
 	if (e->reaper_started) {
 		pthread_mutex_lock(&e->reap_lock);

@@ -16,6 +16,7 @@
  */
 #pragma once
 
+#include "discovery.h"
 #include "game_mailbox.h"
 #include "relay.h"
 #include "source.h"
@@ -169,6 +170,16 @@ size_t engine_sessions(struct engine *e, uint32_t *ids, size_t max);
 bool engine_session_tag(struct engine *e, uint32_t id, uint64_t *tag);
 /* A session's mailbox, retained: game_mailbox_release it when done. NULL for an unknown id. */
 struct game_mailbox *engine_mailbox(struct engine *e, uint32_t id);
+
+/* Console discovery (discovery.h) on the loop, for a window that lists the consoles announcing themselves while it
+ * is open. Each engine_discovery_start takes one reference: the first binds the UDP port (host NULL: 0.0.0.0, port
+ * 0: 20582), the last engine_discovery_stop closes it; one started while it listens joins it (its host and port are
+ * ignored). Returns 0, or -1 with err (the port is taken: nothing listens, no reference taken). */
+int engine_discovery_start(struct engine *e, const char *host, uint16_t port, char *err, size_t err_size);
+void engine_discovery_stop(struct engine *e);
+/* Copies the consoles heard from (each dropped DISCOVERY_EXPIRY_MS after its last datagram), oldest first. Returns
+ * how many (at most max; 0 while nothing listens). Never waits on the loop. */
+size_t engine_discovery_list(struct engine *e, struct discovery_console *out, size_t max);
 
 #ifdef __cplusplus
 }

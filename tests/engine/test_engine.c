@@ -998,6 +998,96 @@ static void test_early_console_client_gets_the_console_name(void **state)
 	bytes_free(&con.got);
 }
 
+/* A free UDP port on 127.0.0.1 (bound and closed). */
+static uint16_t free_udp_port(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t len = sizeof(a);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+static void announce(uint16_t port, const char *nick)
+{
+	static const uint8_t mac[6] = {0x00, 0x17, 0xab, 0x5a, 0x11, 0x01};
+	uint8_t d[DISCOVERY_DATAGRAM_BYTES];
+	discovery_encode(d, mac, nick);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(sendto(fd, d, sizeof(d), 0, (struct sockaddr *)&a, sizeof(a)), (ssize_t)sizeof(d));
+	close(fd);
+}
+
+/* Waits until the engine's discovery list holds n consoles; the first one goes to *first. */
+static bool wait_discovered(struct engine *e, size_t n, struct discovery_console *first)
+{
+	struct discovery_console list[DISCOVERY_MAX_CONSOLES];
+	for (int waited = 0; waited < WAIT_MS; waited += 10) {
+		size_t got = engine_discovery_list(e, list, DISCOVERY_MAX_CONSOLES);
+		if (got == n) {
+			if (n && first)
+				*first = list[0];
+			return true;
+		}
+		sleep_ms(10);
+	}
+	return false;
+}
+
+/* The dock's add dialog lists the consoles announcing themselves while it is open: discovery runs on the loop from
+ * the first start to the last stop (a reference each), the list is copied out without the loop, an address that
+ * cannot be bound is an error and leaves nothing listening. */
+static void test_discovery_runs_while_someone_wants_it(void **state)
+{
+	(void)state;
+	struct engine *e = start_engine();
+	char err[256] = "";
+	struct discovery_console list[4];
+	assert_int_equal(engine_discovery_list(e, list, 4), 0);
+	uint16_t port = free_udp_port();
+	assert_int_equal(engine_discovery_start(e, "127.0.0.1", port, err, sizeof(err)), 0);
+	assert_int_equal(engine_discovery_start(e, NULL, 1, err, sizeof(err)), 0); /* joins the one listening */
+
+	announce(port, "Station 1");
+	struct discovery_console c;
+	assert_true(wait_discovered(e, 1, &c));
+	assert_string_equal(c.ip, "127.0.0.1");
+	assert_string_equal(c.nick, "Station 1");
+	assert_int_equal(c.mac[2], 0xab);
+	assert_int_equal(engine_discovery_list(e, list, 0), 0); /* max 0 copies nothing */
+
+	/* an address this machine does not have: an error, and it listens nowhere (the port is shared: SO_REUSEADDR) */
+	struct engine *other = start_engine();
+	err[0] = 0;
+	assert_int_equal(engine_discovery_start(other, "192.0.2.1", port, err, sizeof(err)), -1);
+	assert_true(err[0] != 0);
+	assert_int_equal(engine_discovery_list(other, list, 4), 0);
+	engine_discovery_stop(other); /* without a reference: nothing happens */
+	engine_destroy(other);
+
+	engine_discovery_stop(e); /* one user left: still listening, the list kept */
+	assert_int_equal(engine_discovery_list(e, list, 4), 1);
+	engine_discovery_stop(e); /* the last: the port closes, the list empties */
+	assert_int_equal(engine_discovery_list(e, list, 4), 0);
+	announce(port, "Station 1"); /* nobody listens: it stays empty */
+	sleep_ms(200);
+	assert_int_equal(engine_discovery_list(e, list, 4), 0);
+
+	/* started again, and left open: engine_destroy closes it */
+	assert_int_equal(engine_discovery_start(e, "127.0.0.1", port, err, sizeof(err)), 0);
+	announce(port, "Station 2");
+	assert_true(wait_discovered(e, 1, &c));
+	assert_string_equal(c.nick, "Station 2");
+	engine_destroy(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1011,6 +1101,7 @@ int main(void)
 		cmocka_unit_test(test_add_remove_cycles_from_another_thread),
 		cmocka_unit_test(test_relay_moved_and_switched_mid_game_while_clients_read),
 		cmocka_unit_test(test_early_console_client_gets_the_console_name),
+		cmocka_unit_test(test_discovery_runs_while_someone_wants_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,8 @@ test('tools/obs-demo.sh --seconds 10: a demo:// game recorded in OBS, its events
   assert.ok(shot && fs.existsSync(shot), `a screenshot: ${shot}`);
   const px = await countColor(shot, GAME_RGB);
   assert.ok(px.matching > 0.1 * px.total, `the screenshot shows OBS with the Game scene (${px.matching} of ${px.total})`);
+  // The Slippi dock in the screenshot: its card, connected, during the game.
+  assert.match(r.stderr, /^obs-demo: dock: Demo: Connected to “.+” at the demo inside OBS \| .+ \| P\d /m, say);
   fs.mkdirSync(path.join(BUILD_DIR, 'test-logs/obs'), { recursive: true });
   fs.copyFileSync(shot, path.join(BUILD_DIR, 'test-logs/obs', 'demo.png'));
 });

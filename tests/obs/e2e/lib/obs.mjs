@@ -523,7 +523,8 @@ export class Obs {
 //         desktop's); default: an Xvfb of its own, stopped with OBS by close();
 //   plugin: load andross from the build tree (default true; false: OBS as it is, for baselines);
 //   name: a tag for temp folders and screenshots;
-//   readyMs: how long OBS may take to open its websocket server (default 60 s, the machine may be loaded).
+//   readyMs: how long OBS may take to open its websocket server (default 60 s, the machine may be loaded);
+//   wrap: a command (array) to run OBS under, its arguments first (default: none).
 // Resolves an Obs with ws (connected obs-websocket-js), vendorEvents being collected, recDir, home, logFile.
 export async function launchObs(o = {}) {
   const name = o.name || 'obs';
@@ -576,7 +577,9 @@ export async function launchObs(o = {}) {
   const stdoutFile = path.join(home, `obs-stdout-${Date.now()}.txt`);
   const out = fs.openSync(stdoutFile, 'w');
   const args = ['--multi', '--disable-missing-files-check', ...(o.args || [])];
-  const child = track(spawn('obs', args, { cwd: home, env, stdio: ['ignore', out, out] }));
+  // o.wrap: a command OBS runs under (e.g. unshare for a private /etc/resolv.conf); OBS's arguments follow it.
+  const [cmd, ...cmdArgs] = o.wrap ? [...o.wrap, 'obs', ...args] : ['obs', ...args];
+  const child = track(spawn(cmd, cmdArgs, { cwd: home, env, stdio: ['ignore', out, out] }));
   fs.closeSync(out);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let spawnError = null;
@@ -732,6 +735,55 @@ export function slpEvents(file) {
 export function replayPath(name) {
   return path.join(REPLAY_DIR, name);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The Slippi dock, driven through X: GetDock says what it shows and where its buttons are on the screen (ui/),
+// xdotool moves the pointer there and clicks or types, as a user would.
+
+// GetDock's answer (`dock`): cards, dialog, question, heartbeat. Throws when the dock is not there.
+Obs.prototype.dock = async function dock(requestData) {
+  const r = await this.vendorOk('GetDock', requestData);
+  return r.dock;
+};
+
+// Runs xdotool on this OBS's display.
+Obs.prototype.xdotool = async function xdotool(...args) {
+  const r = await run('xdotool', args.map(String), { timeoutMs: 10000, env: { ...process.env, DISPLAY: this.display } });
+  if (r.code !== 0) throw new Error(`xdotool ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+};
+
+// Clicks at a point GetDock gave ({x, y}); throws when it is null (the widget is hidden).
+Obs.prototype.clickAt = async function clickAt(at, what = 'widget') {
+  if (!at || typeof at.x !== 'number') throw new Error(`cannot click the ${what}: not on the screen (${JSON.stringify(at)})`);
+  // (no --sync: it waits for the pointer to move, forever when it is there already)
+  await this.xdotool('mousemove', at.x, at.y, 'sleep', '0.1', 'click', '1');
+};
+
+// Types text with the keyboard (into the widget under the pointer: Xvfb has no window manager, focus follows it).
+Obs.prototype.type = async function type(text) {
+  await this.xdotool('type', '--delay', '30', text);
+};
+
+Obs.prototype.key = async function key(...keys) {
+  await this.xdotool('key', ...keys);
+};
+
+// Waits until pred(GetDock's dock) is truthy; resolves that value (or throws with the last dock).
+Obs.prototype.waitDock = async function waitDock(pred, timeoutMs, what = 'the dock') {
+  let last;
+  const v = await waitFor(async () => {
+    try {
+      last = await this.dock();
+    } catch (e) {
+      last = e.message; // not there yet (GetDock answers once OBS has loaded and the dock has drawn once)
+      return null;
+    }
+    return pred(last);
+  }, timeoutMs, 50);
+  if (!v) throw new Error(`waited ${timeoutMs} ms for ${what}; the dock: ${JSON.stringify(last).slice(0, 3000)}`);
+  return v;
+};
 
 // A clean-up stack for a test: defer(fn) runs fn when the test ends, pass or fail, last deferred first (OBS before
 // the Xvfb it draws on). Returns defer.

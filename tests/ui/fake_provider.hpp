@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A provider for the dock's tests: connections kept in memory (each change counted, so a test sees what the dock
+ * asked for and that nothing was saved), errors to answer on demand, consoles "on the network", and the texts read
+ * from the real data/locale/en-US.ini (a key the locale lacks is recorded: the test fails on it).
+ */
+#pragma once
+
+#include "provider.hpp"
+
+#include <QFile>
+
+#include <cstring>
+#include <QHash>
+#include <QSet>
+#include <QTextStream>
+
+#include <map>
+#include <memory>
+
+class FakeProvider : public andross_dock::Provider {
+public:
+	FakeProvider()
+	{
+		QFile f(QStringLiteral(ANDROSS_LOCALE_FILE));
+		if (f.open(QIODevice::ReadOnly | QIODevice::Text)) {
+			for (const QByteArray &raw : f.readAll().split('\n')) {
+				QString line = QString::fromUtf8(raw).trimmed();
+				int eq = line.indexOf(QLatin1Char('='));
+				if (line.startsWith(QLatin1Char('#')) || eq <= 0)
+					continue;
+				QString v = line.mid(eq + 1);
+				if (v.startsWith(QLatin1Char('"')) && v.endsWith(QLatin1Char('"')) && v.size() >= 2)
+					v = v.mid(1, v.size() - 2);
+				locale.insert(line.left(eq), v);
+			}
+		}
+	}
+
+	/* A connection as the module would have it. Returns its status to shape. */
+	andross_dock::Status &put(uint32_t id, const QString &name, const QString &url)
+	{
+		auto st = std::make_unique<andross_dock::Status>();
+		std::memset(&st->s, 0, sizeof(st->s));
+		st->id = id;
+		st->c.name = name;
+		st->c.url = url;
+		st->c.relayListen = QStringLiteral("127.0.0.1:%1").arg(53741 + id);
+		st->s.reconnect_in_ms = -1;
+		andross_dock::Status &ref = *st;
+		conns[id] = std::move(st);
+		order.push_back(id);
+		return ref;
+	}
+
+	std::vector<uint32_t> ids() override { return order; }
+	bool status(uint32_t id, andross_dock::Status &out) override
+	{
+		auto it = conns.find(id);
+		if (it == conns.end())
+			return false;
+		out.id = it->second->id;
+		out.c = it->second->c;
+		out.running = it->second->running;
+		out.s = it->second->s;
+		return true;
+	}
+	uint32_t add(const andross_dock::Settings &s, QString &err) override
+	{
+		adds++;
+		if (!refuse.isEmpty()) {
+			err = refuse;
+			return 0;
+		}
+		uint32_t id = nextId++;
+		andross_dock::Status &st = put(id, s.name, s.url);
+		st.c = s;
+		st.running = true;
+		st.s.state = SOURCE_CONNECTING;
+		return id;
+	}
+	bool update(uint32_t id, const andross_dock::Settings &s, QString &err) override
+	{
+		updates++;
+		if (!refuse.isEmpty()) {
+			err = refuse;
+			return false;
+		}
+		auto it = conns.find(id);
+		if (it == conns.end()) {
+			err = QStringLiteral("no connection %1").arg(id);
+			return false;
+		}
+		it->second->c = s;
+		return true;
+	}
+	bool remove(uint32_t id, QString &err) override
+	{
+		removes++;
+		if (!conns.erase(id)) {
+			err = QStringLiteral("no connection %1").arg(id);
+			return false;
+		}
+		order.erase(std::find(order.begin(), order.end(), id));
+		return true;
+	}
+	bool setRelay(uint32_t id, bool on, QString &err) override
+	{
+		relayCalls++;
+		if (!refuse.isEmpty()) {
+			err = refuse;
+			return false;
+		}
+		andross_dock::Status &st = *conns.at(id);
+		st.c.relayEnabled = on;
+		if (st.running) {
+			st.s.relay_on = on;
+			qstrncpy(st.s.relay_address, on ? st.c.relayListen.toUtf8().constData() : "",
+				 sizeof(st.s.relay_address));
+		}
+		return true;
+	}
+	bool setConnected(uint32_t id, bool on, QString &err) override
+	{
+		connectCalls++;
+		(void)err;
+		andross_dock::Status &st = *conns.at(id);
+		st.running = on;
+		st.s.state = on ? SOURCE_CONNECTING : SOURCE_DISCONNECTED;
+		return true;
+	}
+	bool discoveryStart(QString &err) override
+	{
+		if (!discoveryError.isEmpty()) {
+			err = discoveryError;
+			return false;
+		}
+		discoveryUsers++;
+		return true;
+	}
+	void discoveryStop() override { discoveryUsers--; }
+	std::vector<discovery_console> discovered() override { return consoles; }
+	QString text(const char *key) override
+	{
+		QString k = QString::fromUtf8(key);
+		auto it = locale.find(k);
+		if (it == locale.end()) {
+			/* stage and character names beyond the table fall back to their numbers: not a missing text */
+			if (!k.startsWith(QStringLiteral("Dock.Stage.")) &&
+			    !k.startsWith(QStringLiteral("Dock.Character.")))
+				missing.insert(k);
+			return k;
+		}
+		return it.value();
+	}
+	void openFolder(const QString &path) override { opened << path; }
+
+	std::map<uint32_t, std::unique_ptr<andross_dock::Status>> conns;
+	std::vector<uint32_t> order;
+	uint32_t nextId = 100;
+	QString refuse;
+	QString discoveryError;
+	int discoveryUsers = 0;
+	std::vector<discovery_console> consoles;
+	int adds = 0, updates = 0, removes = 0, relayCalls = 0, connectCalls = 0;
+	QStringList opened;
+	QHash<QString, QString> locale;
+	QSet<QString> missing;
+};

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "widgets.hpp"
+
+#include <QCheckBox>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QLabel>
+#include <QPushButton>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace andross_dock {
+
+/* Where a widget's centre is on the screen, [x, y], or null while it is hidden: for tests that click through X. */
+QJsonValue screenCentre(const QWidget *w)
+{
+	if (!w || !w->isVisible())
+		return QJsonValue();
+	QPoint c = w->mapToGlobal(w->rect().center());
+	/* an object, not an array: obs_data (GetDock's answer) keeps arrays of objects only */
+	return QJsonObject{{QStringLiteral("x"), c.x()}, {QStringLiteral("y"), c.y()}};
+}
+
+static QLabel *wrapped(QWidget *parent, const char *name)
+{
+	auto *l = new QLabel(parent);
+	l->setObjectName(QString::fromLatin1(name));
+	l->setWordWrap(true);
+	l->setTextInteractionFlags(Qt::TextSelectableByMouse);
+	return l;
+}
+
+Card::Card(uint32_t id, const Text &t, QWidget *parent) : QFrame(parent), id_(id), t_(t)
+{
+	setObjectName(QStringLiteral("card-%1").arg(id));
+	setFrameShape(QFrame::StyledPanel);
+	auto *v = new QVBoxLayout(this);
+	v->setContentsMargins(8, 6, 8, 6);
+	v->setSpacing(3);
+
+	name_ = new QLabel(this);
+	name_->setObjectName(QStringLiteral("name"));
+	QFont bold = name_->font();
+	bold.setBold(true);
+	name_->setFont(bold);
+	v->addWidget(name_);
+	state_ = wrapped(this, "state");
+	v->addWidget(state_);
+	gap_ = wrapped(this, "gap");
+	gap_->setStyleSheet(QStringLiteral("color: #c03030;"));
+	v->addWidget(gap_);
+	game_ = wrapped(this, "game");
+	v->addWidget(game_);
+	players_ = wrapped(this, "players");
+	v->addWidget(players_);
+
+	auto *relay = new QHBoxLayout();
+	relay_ = new QCheckBox(t_("Dock.Relay"), this);
+	relay_->setObjectName(QStringLiteral("relay"));
+	relay_->setToolTip(t_("Dock.Relay.Tip"));
+	relay->addWidget(relay_);
+	address_ = new QLabel(this);
+	address_->setObjectName(QStringLiteral("address"));
+	address_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+	relay->addWidget(address_, 1);
+	copy_ = new QToolButton(this);
+	copy_->setObjectName(QStringLiteral("copy"));
+	copy_->setText(t_("Dock.Copy"));
+	copy_->setToolTip(t_("Dock.Copy.Tip"));
+	relay->addWidget(copy_);
+	clients_ = new QPushButton(this);
+	clients_->setObjectName(QStringLiteral("clients"));
+	clients_->setFlat(true);
+	clients_->setToolTip(t_("Dock.Clients.Tip"));
+	relay->addWidget(clients_);
+	v->addLayout(relay);
+
+	auto *replay = new QHBoxLayout();
+	replay_ = wrapped(this, "replay");
+	replay->addWidget(replay_, 1);
+	folder_ = new QPushButton(t_("Dock.OpenFolder"), this);
+	folder_->setObjectName(QStringLiteral("folder"));
+	replay->addWidget(folder_);
+	v->addLayout(replay);
+
+	actions_ = new QHBoxLayout();
+	connect_ = new QPushButton(this);
+	connect_->setObjectName(QStringLiteral("connect"));
+	actions_->addWidget(connect_);
+	edit_ = new QPushButton(t_("Dock.Edit"), this);
+	edit_->setObjectName(QStringLiteral("edit"));
+	actions_->addWidget(edit_);
+	remove_ = new QPushButton(t_("Dock.Remove"), this);
+	remove_->setObjectName(QStringLiteral("remove"));
+	actions_->addWidget(remove_);
+	actions_->addStretch(1);
+	v->addLayout(actions_);
+	error_ = wrapped(this, "error");
+	error_->setStyleSheet(QStringLiteral("color: #c03030;"));
+	error_->hide();
+	v->addWidget(error_);
+	sections_ = new QVBoxLayout();
+	v->addLayout(sections_);
+
+	connect(connect_, &QPushButton::clicked, this, [this] { Q_EMIT connectClicked(id_, !view_.running); });
+	connect(relay_, &QCheckBox::clicked, this, [this](bool on) { Q_EMIT relayToggled(id_, on); });
+	connect(copy_, &QToolButton::clicked, this, [this] { Q_EMIT copyClicked(id_); });
+	connect(clients_, &QPushButton::clicked, this, [this] { Q_EMIT clientsClicked(id_); });
+	connect(folder_, &QPushButton::clicked, this, [this] { Q_EMIT folderClicked(id_); });
+	connect(edit_, &QPushButton::clicked, this, [this] { Q_EMIT editClicked(id_); });
+	connect(remove_, &QPushButton::clicked, this, [this] { Q_EMIT removeClicked(id_); });
+}
+
+void Card::apply(const CardView &v, bool relaySetting)
+{
+	if (v.stateColor != view_.stateColor || state_->styleSheet().isEmpty()) /* a new style sheet restyles */
+		state_->setStyleSheet(QStringLiteral("color: %1;").arg(v.stateColor.name()));
+	view_ = v;
+	name_->setText(v.name);
+	state_->setText(v.stateText);
+	gap_->setText(v.gapText);
+	gap_->setVisible(!v.gapText.isEmpty());
+	game_->setText(v.gameText);
+	game_->setVisible(!v.gameText.isEmpty());
+	players_->setText(v.players.join(QLatin1Char('\n')));
+	players_->setVisible(!v.players.isEmpty());
+	if (relay_->isChecked() != relaySetting)
+		relay_->setChecked(relaySetting); /* setChecked emits no `clicked`: no loop back to the module */
+	address_->setText(v.relayAddress);
+	copy_->setVisible(v.relayOn);
+	clients_->setText(v.clientsText);
+	clients_->setVisible(v.relayOn);
+	replay_->setText(v.lastReplay.isEmpty() ? t_("Dock.NoReplay") : t_("Dock.LastReplay").arg(v.lastReplay));
+	replay_->setToolTip(v.lastReplayPath);
+	folder_->setEnabled(!v.lastReplayFolder.isEmpty());
+	connect_->setText(v.connectText);
+}
+
+void Card::showError(const QString &message)
+{
+	error_->setText(message);
+	error_->setVisible(!message.isEmpty());
+}
+
+QJsonObject Card::dump() const
+{
+	QJsonObject o;
+	o[QStringLiteral("id")] = (qint64)id_;
+	o[QStringLiteral("name")] = name_->text();
+	static const char *states[] = {"disconnected", "connecting", "connected", "reconnecting", "ended"};
+	o[QStringLiteral("state")] = QString::fromLatin1(states[(int)view_.state]);
+	o[QStringLiteral("stateText")] = state_->text();
+	o[QStringLiteral("stateColor")] = view_.stateColor.name();
+	o[QStringLiteral("gap")] = gap_->isVisible() ? gap_->text() : QString();
+	o[QStringLiteral("game")] = game_->isVisible() ? game_->text() : QString();
+	QJsonArray players; /* objects: obs_data (GetDock's answer) keeps arrays of objects only */
+	for (const QString &line : view_.players)
+		players.append(QJsonObject{{QStringLiteral("text"), line}});
+	o[QStringLiteral("players")] = players;
+	o[QStringLiteral("relaySwitch")] = relay_->isChecked();
+	o[QStringLiteral("relayAddress")] = address_->text();
+	o[QStringLiteral("clients")] = (qint64)view_.clients;
+	o[QStringLiteral("clientsText")] = clients_->isVisible() ? clients_->text() : QString();
+	o[QStringLiteral("replay")] = replay_->text();
+	o[QStringLiteral("connectText")] = connect_->text();
+	o[QStringLiteral("error")] = error_->isVisible() ? error_->text() : QString();
+	QJsonObject at;
+	at[QStringLiteral("connect")] = screenCentre(connect_);
+	at[QStringLiteral("relay")] = screenCentre(relay_);
+	at[QStringLiteral("copy")] = screenCentre(copy_);
+	at[QStringLiteral("clients")] = screenCentre(clients_);
+	at[QStringLiteral("folder")] = screenCentre(folder_);
+	at[QStringLiteral("edit")] = screenCentre(edit_);
+	at[QStringLiteral("remove")] = screenCentre(remove_);
+	o[QStringLiteral("at")] = at;
+	return o;
+}
+
+} // namespace andross_dock
