@@ -189,18 +189,29 @@ static int read_uint(struct reader *rd, const struct json_node *v, const char *k
 	return 0;
 }
 
+/* "game,time": a comma-separated list (a string, as obs_data, and so obs-websocket, cannot carry an array of
+ * strings). */
 static int read_end_methods(struct reader *rd, const struct json_node *v, unsigned *out)
 {
-	if (v->type != JSON_ARRAY)
-		return fail(rd,
-			    "endMethods must be an array of \"game\", \"time\", \"quit\", \"incomplete\", \"other\"");
+	static const char usage[] = "endMethods takes a comma-separated list of game, time, quit, incomplete, other";
+	if (v->type != JSON_STRING)
+		return fail(rd, "%s (a string)", usage);
 	unsigned bits = 0;
-	for (const struct json_node *m = json_first(rd->doc, v); m; m = json_next(rd->doc, m)) {
+	const char *p = v->str, *end = v->str + v->str_len;
+	while (p < end) {
+		while (p < end && (*p == ' ' || *p == ','))
+			p++;
+		const char *w = p;
+		while (p < end && *p != ',' && *p != ' ')
+			p++;
+		if (p == w)
+			break;
 		size_t k = 0;
-		while (k < N_END_METHODS && !(m->type == JSON_STRING && !strcmp(m->str, end_method_names[k].name)))
+		while (k < N_END_METHODS && !((size_t)(p - w) == strlen(end_method_names[k].name) &&
+					      !memcmp(w, end_method_names[k].name, (size_t)(p - w))))
 			k++;
 		if (k == N_END_METHODS)
-			return fail(rd, "endMethods takes \"game\", \"time\", \"quit\", \"incomplete\" and \"other\"");
+			return fail(rd, "%s, not '%.*s'", usage, (int)(p - w > 20 ? 20 : p - w), w);
 		bits |= end_method_names[k].bit;
 	}
 	if (!bits)
@@ -448,11 +459,13 @@ void rules_write_rule(const struct rule *r, struct json_writer *jw, const char *
 	if (r->event == RULE_EVENT_COMBO && r->kill)
 		jw_bool(jw, "kill", true);
 	if (r->end_methods) {
-		jw_array_begin(jw, "endMethods");
+		char list[64] = "";
+		size_t used = 0;
 		for (size_t k = 0; k < N_END_METHODS; k++)
 			if (r->end_methods & end_method_names[k].bit)
-				jw_string(jw, NULL, end_method_names[k].name);
-		jw_array_end(jw);
+				used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "",
+							 end_method_names[k].name);
+		jw_string(jw, "endMethods", list);
 	}
 	jw_string(jw, "action", rule_action_name(r->action));
 	if (rule_action_uses_scene(r->action))

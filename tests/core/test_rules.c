@@ -140,7 +140,7 @@ static void test_rules_defaults_round_trip(void **state)
 	assert_string_equal(text,
 			    "{\"rules\":[{\"event\":\"game_start\",\"action\":\"switch_scene\",\"scene\":\"Game\","
 			    "\"delayMs\":0,\"enabled\":true,\"optional\":true},{\"event\":\"game_end\","
-			    "\"endMethods\":[\"game\",\"time\"],\"action\":\"switch_scene\",\"scene\":"
+			    "\"endMethods\":\"game,time\",\"action\":\"switch_scene\",\"scene\":"
 			    "\"Between games\",\"delayMs\":3000,\"enabled\":true,\"optional\":true}],"
 			    "\"recordGames\":{\"enabled\":false,\"stopAfterMs\":5000}}");
 	parse_ok(&back, text);
@@ -236,11 +236,11 @@ static void test_rules_bad_input_is_refused_with_a_reason(void **state)
 		 "conditions of combo only"},
 		{"{\"rules\":[{\"event\":\"combo\",\"action\":\"stop_recording\",\"minDamage\":-1}]}",
 		 "minDamage must be a number"},
-		{"{\"rules\":[{\"event\":\"combo\",\"action\":\"stop_recording\",\"endMethods\":[\"game\"]}]}",
+		{"{\"rules\":[{\"event\":\"combo\",\"action\":\"stop_recording\",\"endMethods\":\"game\"}]}",
 		 "endMethods is a condition of game_end only"},
-		{"{\"rules\":[{\"event\":\"game_end\",\"action\":\"stop_recording\",\"endMethods\":[\"lras\"]}]}",
-		 "endMethods takes"},
-		{"{\"rules\":[{\"event\":\"game_end\",\"action\":\"stop_recording\",\"endMethods\":[]}]}",
+		{"{\"rules\":[{\"event\":\"game_end\",\"action\":\"stop_recording\",\"endMethods\":\"game,lras\"}]}",
+		 "endMethods takes a comma-separated list of game, time, quit, incomplete, other, not 'lras'"},
+		{"{\"rules\":[{\"event\":\"game_end\",\"action\":\"stop_recording\",\"endMethods\":\" , \"}]}",
 		 "must not be empty"},
 		{"{\"rules\":[{\"event\":\"menus\",\"action\":\"stop_recording\"}]}", "seconds is required for menus"},
 		{"{\"rules\":[{\"event\":\"menus\",\"seconds\":0,\"action\":\"stop_recording\"}]}",
@@ -321,8 +321,7 @@ static void test_rules_defaults_on_real_games(void **state)
 	/* and a third rule for quit-outs only */
 	struct rules_set quit;
 	rules_set_init(&quit);
-	parse_ok(&quit,
-		 "{\"rules\":[{\"event\":\"game_end\",\"endMethods\":[\"quit\"],\"action\":\"stop_recording\"}]}");
+	parse_ok(&quit, "{\"rules\":[{\"event\":\"game_end\",\"endMethods\":\"quit\",\"action\":\"stop_recording\"}]}");
 	struct rule *all = realloc(s.rules, 3 * sizeof(*all));
 	assert_non_null(all);
 	s.rules = all;
@@ -370,7 +369,7 @@ static void test_rules_conditions_on_real_events(void **state)
 		 "{\"event\":\"game_start\",\"character\":%d,\"action\":\"stop_recording\"},"
 		 "{\"event\":\"game_start\",\"character\":%d,\"connectCode\":\"%s\",\"action\":\"stop_recording\"},"
 		 "{\"event\":\"stock_lost\",\"connectCode\":\"%s\",\"action\":\"stop_recording\"},"
-		 "{\"event\":\"game_end\",\"endMethods\":[\"quit\",\"time\"],\"action\":\"stop_recording\"},"
+		 "{\"event\":\"game_end\",\"endMethods\":\"quit, time\",\"action\":\"stop_recording\"},"
 		 "{\"event\":\"game_end\",\"action\":\"stop_recording\"},"
 		 "{\"event\":\"stock_lost\",\"action\":\"stop_recording\",\"enabled\":false}]}",
 		 p1.port, p2.port, p1.character, p1.character, p2.connect_code, p2.connect_code);

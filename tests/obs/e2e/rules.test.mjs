@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// In the real OBS 29, the automation rules of docs/automation.md with `andross console-sim` as the Wii:
+// - a three-game set with the default rules switches the program scene to "Game" when the first game starts and to
+//   "Between games" 3 s after the last one ends; the switch after a game whose next game starts within the 3 s is
+//   cancelled, and a quit-out does not count. Times are measured against the game events an obs-websocket client
+//   saw, and printed;
+// - GetRules/SetRules: bad input is refused with a reason and changes nothing; rules naming a scene or source that
+//   is not there are reported as broken (the answer and the log) and do not crash OBS when they come due; rules and
+//   the per-game recording option survive a restart;
+// - per-game recordings: three games give three videos and three sidecars, each naming its game's .slp.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'node:test';
+
+import { freePort, launchObs, replayPath, sleep, startConsoleSim, startXvfb, waitFor, cleanups } from './lib/obs.mjs';
+
+const SET = ['v3.13.slp', 'unranked_game1.slp', 'v3.13.slp']; // GAME!, a quit-out, GAME!: 2.5 s, 2.8 s, 2.5 s
+
+const DEFAULT_RULES = [
+  { event: 'game_start', action: 'switch_scene', scene: 'Game', delayMs: 0, enabled: true, optional: true },
+  {
+    event: 'game_end',
+    endMethods: 'game,time',
+    action: 'switch_scene',
+    scene: 'Between games',
+    delayMs: 3000,
+    enabled: true,
+    optional: true,
+  },
+];
+
+function sceneChanges(obs, from = 0) {
+  return obs.obsEvents.slice(from).filter((e) => e.type === 'CurrentProgramSceneChanged');
+}
+
+test('a three-game set with the default rules: Game at the first start, Between games 3 s after the last end', async (t) => {
+  const defer = cleanups(t);
+  const obs = await launchObs({ name: 'rules-defaults' });
+  defer(() => obs.close());
+  await obs.call('CreateScene', { sceneName: 'Between games' });
+  await obs.call('SetCurrentProgramScene', { sceneName: 'Between games' });
+  await obs.waitObsEvent('CurrentProgramSceneChanged', (d) => d.sceneName === 'Between games', 10000);
+  const from = obs.obsEvents.length;
+
+  const sim = await startConsoleSim(SET, { speed: 1, args: ['--nick', 'e2e-rules'] });
+  defer(() => sim.stop());
+  const { id } = await obs.vendorOk('AddConnection', { name: 'Setup 1', url: `console://127.0.0.1:${sim.port}` });
+  const rules = await obs.vendorOk('GetRules', { id });
+  assert.deepEqual(rules.rules, DEFAULT_RULES, 'a new connection has the default rules');
+  assert.deepEqual(rules.broken, [], 'both scenes exist: nothing broken');
+
+  const ends = await obs.waitEvents('game_end', SET.length, 60000, id);
+  const starts = obs.events('game_start', id);
+  assert.equal(starts.length, SET.length);
+  assert.deepEqual(ends.map((e) => e.eventData.gameEndMethod), [2, 7, 2], 'GAME!, a quit-out, GAME!');
+  const last = ends[SET.length - 1];
+  const between = await waitFor(
+    () => sceneChanges(obs, from).find((e) => e.data.sceneName === 'Between games' && e.t > last.t),
+    15000,
+  );
+  assert.ok(between, `Between games after the last game: ${JSON.stringify(sceneChanges(obs, from).map((e) => e.data))}`);
+  await sleep(1500); // nothing more comes
+  const seq = sceneChanges(obs, from);
+  const line = (e) => `${e.data.sceneName} at ${(e.t - starts[0].t).toFixed(1)} ms`;
+  console.log(`game starts at ${starts.map((e) => (e.t - starts[0].t).toFixed(1)).join(', ')} ms; ends at ` +
+    `${ends.map((e) => (e.t - starts[0].t).toFixed(1)).join(', ')} ms (vendor events at the client)`);
+  console.log(`CurrentProgramSceneChanged: ${seq.map(line).join('; ')}`);
+  assert.deepEqual(seq.map((e) => e.data.sceneName), ['Game', 'Between games'],
+    'the program goes to Game once, and to Between games once: after the last game (the switches after games 1 ' +
+    'and 2 were cancelled by the next game, game 2 was a quit-out)');
+  const gameLag = seq[0].t - starts[0].t;
+  const betweenLag = seq[1].t - last.t;
+  console.log(`Game: ${gameLag.toFixed(1)} ms after game_start reached the client; Between games: ` +
+    `${betweenLag.toFixed(1)} ms after the last game_end`);
+  assert.ok(seq[0].t < ends[0].t, 'Game while the first game is on');
+  assert.ok(Math.abs(gameLag) < 1000, `Game within a second of game_start (${gameLag.toFixed(1)} ms)`);
+  assert.ok(betweenLag >= 2800 && betweenLag < 6000, `Between games about 3 s after game_end (${betweenLag.toFixed(1)} ms)`);
+  const log = obs.androssLines();
+  assert.ok(log.some((l) => /Setup 1: game_start -> switch_scene Game/.test(l)), 'the switch is in the log');
+});
+
+test('rules: bad input is refused, broken rules are reported and harmless, and rules survive a restart', async (t) => {
+  const defer = cleanups(t);
+  const x = await startXvfb();
+  defer(() => x.stop());
+  const obs = await launchObs({ name: 'rules-saved', xvfb: x });
+  defer(() => obs.close());
+  const port = await freePort(); // no console yet: the connection waits
+  const { id } = await obs.vendorOk('AddConnection', { name: 'Stream setup', url: `console://127.0.0.1:${port}` });
+
+  // Bad input: a reason, and nothing changed.
+  const bad = [
+    [{ id, rules: [{ event: 'gamestart', action: 'switch_scene', scene: 'Game' }] }, /rules\[0\]: event must be one of/],
+    [{ id, rules: [{ event: 'game_start', action: 'switch_scene' }] }, /rules\[0\]: scene is required for switch_scene/],
+    [{ id, rules: [{ event: 'combo', minDamage: 'lots', action: 'save_replay_buffer' }] }, /minDamage must be a number/],
+    [{ id, rules: [{ event: 'game_end', action: 'stop_recording', delayMs: -5 }] }, /delayMs must be from 0/],
+    [{ id, rules: 'all of them' }, /rules is required/],
+    [{ id }, /rules is required/],
+    [{ id: 99, rules: [] }, /no connection 99/],
+    [{ rules: [] }, /id is required/],
+    [{ id, rules: [], recordGames: { enabled: 'yes' } }, /recordGames takes/],
+  ];
+  for (const [data, want] of bad) {
+    const r = await obs.vendor('SetRules', data);
+    assert.match(r.error || '', want, `SetRules ${JSON.stringify(data)} -> ${JSON.stringify(r)}`);
+  }
+  assert.deepEqual((await obs.vendorOk('GetRules', { id })).rules, DEFAULT_RULES, 'the rules are as they were');
+
+  // Rules naming what is not there: reported as broken, in the answer and in the log.
+  const rules = [
+    { event: 'game_start', action: 'switch_scene', scene: 'Nope' },
+    { event: 'last_stock', port: 2, action: 'show_source', scene: 'Game', source: 'Missing cam' },
+    { event: 'combo', minDamage: 40, kill: true, action: 'save_replay_buffer' },
+    { event: 'menus', seconds: 20, action: 'set_text_template', source: 'Game label', template: '{p1.name}' },
+    { event: 'game_end', endMethods: 'game', action: 'switch_scene', scene: 'Break', delayMs: 500 },
+    { event: 'connection_lost', action: 'hide_source', scene: 'Break', source: 'Break label', enabled: false },
+  ];
+  const set = await obs.vendorOk('SetRules', { id, rules, recordGames: { enabled: false, stopAfterMs: 4000 } });
+  assert.equal(set.rules.length, rules.length);
+  assert.deepEqual(set.recordGames, { enabled: false, stopAfterMs: 4000 });
+  assert.deepEqual(set.broken.map((b) => [b.index, b.reason]), [
+    [0, 'no scene named "Nope"'],
+    [1, 'scene "Game" has no source "Missing cam"'],
+    [3, '"Game label" is not a Slippi Text source'],
+  ]);
+  await waitFor(() => obs.androssLines().some((l) => /rule 1 \(game_start -> switch_scene\) is broken: no scene named "Nope"/.test(l)), 5000);
+  assert.ok(obs.androssLines().some((l) => /Stream setup: rule 2 \(last_stock -> show_source\) is broken/.test(l)),
+    `the log names the broken rules: ${obs.androssLines().join('\n')}`);
+
+  // A scene that goes away breaks the rule that names it.
+  await obs.call('RemoveScene', { sceneName: 'Break' });
+  const after = await obs.vendorOk('GetRules', { id });
+  assert.deepEqual(after.broken.map((b) => b.index), [0, 1, 3, 4, 5], `Break is gone: ${JSON.stringify(after.broken)}`);
+
+  // ...and when they come due, they are skipped with a warning; OBS goes on.
+  const sim = await startConsoleSim(['v3.13.slp'], { speed: 1, port, args: ['--nick', 'e2e-rules-broken'] });
+  defer(() => sim.stop());
+  await obs.waitEvents('game_end', 1, 60000, id);
+  const skipped = await waitFor(() => obs.androssLines().some((l) => /game_end -> switch_scene not done: no scene named "Break"/.test(l)), 10000);
+  assert.ok(skipped, `the due rule on a scene that is gone is skipped in the log: ${obs.androssLines().slice(-10).join('\n')}`);
+  assert.ok(obs.androssLines().some((l) => /game_start -> switch_scene not done: no scene named "Nope"/.test(l)));
+  assert.ok(obs.running, 'OBS runs on');
+  await sim.stop();
+
+  // A restart: the rules and the option come back as they were.
+  const before = await obs.vendorOk('GetRules', { id });
+  const exit = await obs.stop();
+  assert.equal(exit.code, 0, `OBS exits cleanly: ${JSON.stringify(exit)}`);
+  const saved = JSON.parse(fs.readFileSync(path.join(obs.home, '.config/obs-studio/plugin_config/andross/connections.json'), 'utf8'));
+  assert.equal(saved.connections[0].rules.length, rules.length, 'connections.json holds the rules');
+  const again = await launchObs({ name: 'rules-saved', home: obs.home, xvfb: x });
+  defer(() => again.close());
+  const list = (await again.vendorOk('GetConnections')).connections;
+  assert.equal(list.length, 1);
+  const back = await again.vendorOk('GetRules', { id: list[0].id });
+  assert.deepEqual(back.rules, before.rules, 'the rules after the restart');
+  assert.deepEqual(back.recordGames, { enabled: false, stopAfterMs: 4000 }, 'the per-game recording option too');
+  assert.deepEqual(back.broken.map((b) => b.index), [0, 1, 3, 4, 5], 'and what is broken is broken still');
+  assert.ok(again.androssLines().some((l) => /rule 5 \(game_end -> switch_scene\) is broken/.test(l)),
+    'the log says so at start-up');
+  // SetRules without recordGames keeps the option
+  const keep = await again.vendorOk('SetRules', { id: list[0].id, rules: [] });
+  assert.deepEqual(keep.recordGames, { enabled: false, stopAfterMs: 4000 });
+  assert.deepEqual(keep.rules, []);
+});
+
+test('per-game recordings: three games, three videos, three sidecars naming their .slp', async (t) => {
+  const defer = cleanups(t);
+  const obs = await launchObs({ name: 'rules-record' });
+  defer(() => obs.close());
+  const port = await freePort();
+  const { id } = await obs.vendorOk('AddConnection', { name: 'Recorder', url: `console://127.0.0.1:${port}` });
+  // no scene switching: only the recording; stopped 400 ms after each game's end (menus last 1 s)
+  await obs.vendorOk('SetRules', { id, rules: [], recordGames: { enabled: true, stopAfterMs: 400 } });
+  const from = obs.obsEvents.length;
+  const sim = await startConsoleSim(SET, { speed: 1, port, args: ['--nick', 'e2e-rules-record'] });
+  defer(() => sim.stop());
+  await obs.waitEvents('game_end', SET.length, 60000, id);
+  const stops = await waitFor(() => {
+    const s = obs.obsEvents.slice(from).filter((e) => e.type === 'RecordStateChanged' && e.data.outputState === 'OBS_WEBSOCKET_OUTPUT_STOPPED');
+    return s.length >= SET.length ? s : null;
+  }, 30000);
+  const states = obs.obsEvents.slice(from).filter((e) => e.type === 'RecordStateChanged').map((e) => e.data.outputState);
+  assert.ok(stops, `three recordings stopped: ${states.join(', ')}`);
+  const saved = await obs.waitEvents('replay_saved', SET.length, 30000, id);
+  const starts = obs.events('game_start', id);
+  const ends = obs.events('game_end', id);
+  const started = obs.obsEvents.slice(from).filter((e) => e.type === 'RecordStateChanged' && e.data.outputState === 'OBS_WEBSOCKET_OUTPUT_STARTED');
+  assert.equal(started.length, SET.length, 'one recording a game');
+  for (let i = 0; i < SET.length; i++) {
+    console.log(`game ${i + 1}: start ${(starts[i].t - starts[0].t).toFixed(0)} ms, recording started ` +
+      `${(started[i].t - starts[i].t).toFixed(0)} ms after it; end ${(ends[i].t - starts[0].t).toFixed(0)} ms, ` +
+      `recording stopped ${(stops[i].t - ends[i].t).toFixed(0)} ms after it`);
+    assert.ok(started[i].t > starts[i].t - 50 && stops[i].t > ends[i].t, `recording ${i + 1} spans game ${i + 1}`);
+  }
+  for (let i = 0; i < SET.length; i++) {
+    const video = stops[i].data.outputPath;
+    assert.ok(video && fs.existsSync(video) && fs.statSync(video).size > 0, `video ${i + 1}: ${video}`);
+    const sidecarPath = path.join(path.dirname(video), `${path.basename(video, path.extname(video))}.andross.json`);
+    assert.ok(await waitFor(() => fs.existsSync(sidecarPath), 10000), `${sidecarPath} written`);
+    const sidecar = JSON.parse(fs.readFileSync(sidecarPath, 'utf8'));
+    assert.equal(sidecar.video, path.basename(video));
+    assert.equal(sidecar.games.length, 1, `one game in video ${i + 1}: ${JSON.stringify(sidecar.games.map((g) => g.file))}`);
+    const g = sidecar.games[0];
+    const slp = path.resolve(path.dirname(video), g.file);
+    assert.equal(slp, path.resolve(saved[i].eventData.path), `video ${i + 1} is paired with game ${i + 1}'s .slp`);
+    assert.deepEqual(g.gameStart, (({ connection, ...rest }) => rest)(starts[i].eventData), 'its game_start');
+    assert.equal(g.gameEnd.gameEndMethod, ends[i].eventData.gameEndMethod);
+    // the .slp holds the game: its size is the source replay's events and more
+    assert.ok(fs.statSync(slp).size > 0.5 * fs.statSync(replayPath(SET[i])).size, `${slp} holds the game`);
+    assert.ok(g.startMs <= 500 && g.endMs > g.startMs && g.endMs <= sidecar.durationMs,
+      `the game within the video: ${JSON.stringify({ startMs: g.startMs, endMs: g.endMs, durationMs: sidecar.durationMs })}`);
+  }
+  const videos = new Set(stops.map((s) => s.data.outputPath));
+  assert.equal(videos.size, SET.length, 'three different videos');
+});
