@@ -47,6 +47,7 @@ struct pending {
 	bool stop_recording; /* the per-game recording's stop (rule unused) */
 	struct rule rule;
 	struct rules_trigger trigger;
+	int64_t event_ms;
 };
 
 static struct {
@@ -249,7 +250,9 @@ static void log_broken(const struct andross_connection *c, size_t index, const s
 	     rule_event_name(r->event), rule_action_name(r->action), why);
 }
 
-static void run_action(const struct andross_connection *c, const struct rule *r, const struct rules_trigger *t)
+/* event_ms: when the note was made (net_now_ms's clock), for the log; 0 when there was none. */
+static void run_action(const struct andross_connection *c, const struct rule *r, const struct rules_trigger *t,
+		       int64_t event_ms)
 {
 	char why[512];
 	if (rule_broken(r, why, sizeof(why))) {
@@ -258,8 +261,13 @@ static void run_action(const struct andross_connection *c, const struct rule *r,
 			     rule_action_name(r->action), why);
 		return;
 	}
-	blog(LOG_INFO, "[andross] %s: %s -> %s%s%s", c->name, rule_event_name(r->event), rule_action_name(r->action),
-	     r->scene[0] ? " " : "", r->scene);
+	if (event_ms > 0)
+		blog(LOG_INFO, "[andross] %s: %s -> %s%s%s (%lld ms after the event)", c->name,
+		     rule_event_name(r->event), rule_action_name(r->action), r->scene[0] ? " " : "", r->scene,
+		     (long long)((int64_t)net_now_ms() - event_ms));
+	else
+		blog(LOG_INFO, "[andross] %s: %s -> %s%s%s", c->name, rule_event_name(r->event),
+		     rule_action_name(r->action), r->scene[0] ? " " : "", r->scene);
 	switch (r->action) {
 	case RULE_ACTION_SWITCH_SCENE: {
 		obs_source_t *scene = obs_get_source_by_name(r->scene);
@@ -394,7 +402,7 @@ static void schedule_locked(struct pending *p)
 }
 
 static void schedule(uint32_t conn, uint64_t game, uint64_t delay_ms, const struct rule *r,
-		     const struct rules_trigger *t)
+		     const struct rules_trigger *t, int64_t event_ms)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 	if (!p) {
@@ -404,6 +412,7 @@ static void schedule(uint32_t conn, uint64_t game, uint64_t delay_ms, const stru
 	p->due_ms = net_now_ms() + delay_ms;
 	p->conn = conn;
 	p->game = game;
+	p->event_ms = event_ms;
 	if (r)
 		p->rule = *r;
 	else
@@ -483,7 +492,7 @@ static void run_ready(void *param)
 		if (current && andross && !atomic_load(&andross->shutting_down) &&
 		    andross_connection_get(p->conn, &c)) {
 			if (!p->stop_recording) {
-				run_action(&c, &p->rule, &p->trigger);
+				run_action(&c, &p->rule, &p->trigger, p->event_ms);
 			} else if (mine && obs_frontend_recording_active()) {
 				blog(LOG_INFO, "[andross] %s: the game's recording stops", c.name);
 				obs_frontend_recording_stop();
@@ -497,8 +506,10 @@ static void run_ready(void *param)
 
 /* Runs (or schedules) the rules of connection c that trigger t makes due. */
 static void apply(const struct andross_connection *c, const struct rules_trigger *t, bool game_start, bool game_end,
-		  const char *type, const char *json, size_t len)
+		  const struct game_note *n)
 {
+	const char *type = n ? n->type : NULL;
+	int64_t event_ms = n ? n->time_ms : 0;
 	struct conn_rules copy = {0};
 	rules_set_init(&copy.set);
 	struct rules_trigger trig = {0};
@@ -510,7 +521,7 @@ static void apply(const struct andross_connection *c, const struct rules_trigger
 		return;
 	}
 	if (type)
-		any = rules_trigger_from_note(&cr->ctx, type, json, len, &trig);
+		any = rules_trigger_from_note(&cr->ctx, type, n->json, n->json_len, &trig);
 	else
 		any = (trig = *t, true);
 	if (game_start) {
@@ -533,9 +544,9 @@ static void apply(const struct andross_connection *c, const struct rules_trigger
 			if (!rules_match_one(r, &trig))
 				continue;
 			if (r->delay_ms)
-				schedule(c->id, copy.game, r->delay_ms, r, &trig);
+				schedule(c->id, copy.game, r->delay_ms, r, &trig, event_ms);
 			else
-				run_action(c, r, &trig);
+				run_action(c, r, &trig, event_ms);
 		}
 	}
 	if (game_end) {
@@ -545,10 +556,11 @@ static void apply(const struct andross_connection *c, const struct rules_trigger
 		for (size_t i = 0; i < copy.set.n; i++) {
 			const struct rule *r = &copy.set.rules[i];
 			if (r->enabled && r->event == RULE_EVENT_MENUS)
-				schedule(c->id, copy.game, (uint64_t)r->seconds * 1000u + r->delay_ms, r, &menus);
+				schedule(c->id, copy.game, (uint64_t)r->seconds * 1000u + r->delay_ms, r, &menus,
+					 event_ms);
 		}
 		if (copy.set.record_games && copy.recording_games)
-			schedule(c->id, copy.game, copy.set.record_stop_ms, NULL, NULL);
+			schedule(c->id, copy.game, copy.set.record_stop_ms, NULL, NULL, event_ms);
 	}
 	rules_set_free(&copy.set);
 }
@@ -556,7 +568,7 @@ static void apply(const struct andross_connection *c, const struct rules_trigger
 void andross_rules_note(const struct andross_connection *c, const struct game_note *n)
 {
 	bool start = !strcmp(n->type, "game_start"), end = !strcmp(n->type, "game_end");
-	apply(c, NULL, start, end, n->type, n->json, n->json_len);
+	apply(c, NULL, start, end, n);
 }
 
 /* set_end comes as a signal from whoever decides the set is over (the scores); its rules run on the UI thread. */
@@ -567,7 +579,7 @@ static void set_end_ui(void *param)
 		return;
 	struct rules_trigger t;
 	rules_trigger_simple(&t, RULE_EVENT_SET_END);
-	apply(&c, &t, false, false, NULL, NULL, 0);
+	apply(&c, &t, false, false, NULL);
 }
 
 static void on_set_end(void *data, calldata_t *cd)
