@@ -13,7 +13,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 
-import { freePort, launchObs, replayPath, sleep, startConsoleSim, startXvfb, waitFor, cleanups } from './lib/obs.mjs';
+import {
+  cleanups,
+  freePort,
+  launchObs,
+  replayPath,
+  sleep,
+  startConsoleSim,
+  startXvfb,
+  tempDir,
+  waitFor,
+  writeObsConfig,
+} from './lib/obs.mjs';
 
 const SET = ['v3.13.slp', 'unranked_game1.slp', 'v3.13.slp']; // GAME!, a quit-out, GAME!: 2.5 s, 2.8 s, 2.5 s
 
@@ -214,4 +225,48 @@ test('per-game recordings: three games, three videos, three sidecars naming thei
   }
   const videos = new Set(stops.map((s) => s.data.outputPath));
   assert.equal(videos.size, SET.length, 'three different videos');
+});
+
+// OBS's replay buffer in the profile (Simple output mode: RecRB), for the clip tests.
+async function launchWithReplayBuffer(name) {
+  const home = tempDir(`home-${name}`);
+  const wsPort = await freePort();
+  const { profile } = writeObsConfig(home, { wsPort, recDir: path.join(home, 'recordings') });
+  const ini = path.join(profile, 'basic.ini');
+  fs.writeFileSync(ini, fs.readFileSync(ini, 'utf8').replace('[SimpleOutput]\n', '[SimpleOutput]\nRecRB=true\nRecRBTime=20\n'));
+  return launchObs({ name, home });
+}
+
+test('clips: a rule starts the replay buffer, another saves it once per game that qualifies, named after it', async (t) => {
+  const defer = cleanups(t);
+  const obs = await launchWithReplayBuffer('rules-clips');
+  defer(() => obs.close());
+  const port = await freePort();
+  const { id } = await obs.vendorOk('AddConnection', { name: 'Clips', url: `console://127.0.0.1:${port}` });
+  await obs.vendorOk('SetRules', {
+    id,
+    rules: [
+      { event: 'game_start', action: 'start_replay_buffer' },
+      { event: 'game_end', endMethods: 'game', action: 'save_replay_buffer', delayMs: 300 },
+    ],
+  });
+  const from = obs.obsEvents.length;
+  const saves = [];
+  obs.ws.on('ReplayBufferSaved', (d) => saves.push(d.savedReplayPath));
+  const sim = await startConsoleSim(['v3.13.slp', 'unranked_game1.slp'], { speed: 1, port, args: ['--nick', 'e2e-clips'] });
+  defer(() => sim.stop());
+  await obs.waitEvents('game_end', 2, 60000, id);
+  const clip = (await obs.waitEvents('clip_saved', 1, 20000, id))[0];
+  await sleep(2000); // the quit-out of game 2 saves nothing
+  assert.equal(saves.length, 1, `one clip: the game that ended with GAME!, not the quit-out (${JSON.stringify(saves)})`);
+  assert.equal(obs.events('clip_saved', id).length, 1);
+  const file = clip.eventData.path;
+  console.log(`clip: ${path.basename(saves[0])} -> ${path.basename(file)}`);
+  assert.ok(fs.existsSync(file) && fs.statSync(file).size > 0, `${file} exists`);
+  assert.ok(!fs.existsSync(saves[0]), 'under its new name only');
+  assert.equal(path.dirname(file), path.dirname(saves[0]));
+  assert.equal(path.basename(file), `${path.basename(saves[0], path.extname(saves[0]))} - Clips game_end${path.extname(saves[0])}`,
+    'the name says which connection and what');
+  assert.ok(obs.obsEvents.length >= from);
+  await obs.call('StopReplayBuffer');
 });
