@@ -38,13 +38,20 @@ struct conn_rules {
 	bool recording_games; /* the per-game recording running now is this connection's */
 };
 
-/* Something waiting on the timer: a rule's delayed action, or the per-game recording's stop. */
+enum pending_kind {
+	PENDING_RULE,         /* a rule's delayed action, or a menus rule */
+	PENDING_RECORD_STOP,  /* the per-game recording's stop, after the game */
+	PENDING_RECORD_START, /* the next game's recording, once OBS takes a start again */
+};
+
+/* Something waiting on the timer. */
 struct pending {
 	struct pending *next;
 	uint64_t due_ms;
 	uint32_t conn;
 	uint64_t game;
-	bool stop_recording; /* the per-game recording's stop (rule unused) */
+	enum pending_kind kind;
+	int attempts; /* PENDING_RECORD_START */
 	struct rule rule;
 	struct rules_trigger trigger;
 	int64_t event_ms;
@@ -135,6 +142,11 @@ static bool rule_broken(const struct rule *r, char *why, size_t size)
 	why[0] = 0;
 	if (rule_action_uses_scene(r->action)) {
 		obs_source_t *scene = obs_get_source_by_name(r->scene);
+		if (scene && obs_source_removed(scene)) {
+			/* removed, and still held by someone for a moment */
+			obs_source_release(scene);
+			scene = NULL;
+		}
 		obs_scene_t *s = scene ? obs_scene_from_source(scene) : NULL;
 		if (!scene)
 			snprintf(why, size, "no scene named \"%s\"", r->scene);
@@ -145,6 +157,10 @@ static bool rule_broken(const struct rule *r, char *why, size_t size)
 		obs_source_release(scene);
 	} else if (r->action == RULE_ACTION_SET_TEXT_TEMPLATE) {
 		obs_source_t *src = obs_get_source_by_name(r->source);
+		if (src && obs_source_removed(src)) {
+			obs_source_release(src);
+			src = NULL;
+		}
 		if (!src)
 			snprintf(why, size, "no source named \"%s\"", r->source);
 		else if (strcmp(obs_source_get_unversioned_id(src), TEXT_SOURCE_ID))
@@ -372,19 +388,39 @@ static void record_game_start(struct conn_rules *copy, const struct andross_conn
 	obs_frontend_recording_start();
 }
 
+static void schedule(uint32_t conn, uint64_t game, uint64_t delay_ms, enum pending_kind kind, int attempts,
+		     const struct rule *r, const struct rules_trigger *t, int64_t event_ms);
+
 static void recording_stopped(void)
 {
 	pthread_mutex_lock(&R.lock);
 	uint32_t id = R.restart_for;
 	R.restart_for = 0;
-	if (!id)
+	struct conn_rules *cr = id ? find_locked(id) : NULL;
+	uint64_t game = cr ? cr->game : 0;
+	if (!cr)
 		for (size_t i = 0; i < R.n_conns; i++)
 			R.conns[i]->recording_games = false;
 	pthread_mutex_unlock(&R.lock);
-	if (id) {
-		blog(LOG_INFO, "[andross] connection %u: the next game's recording starts", id);
-		obs_frontend_recording_start();
+	/* OBS refuses a start made from its own "stopped" event (the output is not quite done), so the start is
+	 * tried from the timer until OBS says it records */
+	if (cr)
+		schedule(id, game, 100, PENDING_RECORD_START, 0, NULL, NULL, 0);
+}
+
+/* The next game's recording: started, or tried again in a while (at most 30 times, 15 s). UI thread. */
+static void record_start_again(const struct andross_connection *c, const struct pending *p)
+{
+	if (obs_frontend_recording_active())
+		return;
+	if (p->attempts >= 30) {
+		blog(LOG_WARNING, "[andross] %s: OBS does not start recording the game", c->name);
+		return;
 	}
+	if (p->attempts == 0)
+		blog(LOG_INFO, "[andross] %s: the next game's recording starts", c->name);
+	obs_frontend_recording_start();
+	schedule(c->id, p->game, 500, PENDING_RECORD_START, p->attempts + 1, NULL, NULL, 0);
 }
 
 /* ---- the timer ---- */
@@ -401,8 +437,8 @@ static void schedule_locked(struct pending *p)
 	pthread_cond_signal(&R.cond);
 }
 
-static void schedule(uint32_t conn, uint64_t game, uint64_t delay_ms, const struct rule *r,
-		     const struct rules_trigger *t, int64_t event_ms)
+static void schedule(uint32_t conn, uint64_t game, uint64_t delay_ms, enum pending_kind kind, int attempts,
+		     const struct rule *r, const struct rules_trigger *t, int64_t event_ms)
 {
 	struct pending *p = calloc(1, sizeof(*p));
 	if (!p) {
@@ -413,10 +449,10 @@ static void schedule(uint32_t conn, uint64_t game, uint64_t delay_ms, const stru
 	p->conn = conn;
 	p->game = game;
 	p->event_ms = event_ms;
+	p->kind = kind;
+	p->attempts = attempts;
 	if (r)
 		p->rule = *r;
-	else
-		p->stop_recording = true;
 	if (t)
 		p->trigger = *t;
 	pthread_mutex_lock(&R.lock);
@@ -491,8 +527,10 @@ static void run_ready(void *param)
 		struct andross_connection c;
 		if (current && andross && !atomic_load(&andross->shutting_down) &&
 		    andross_connection_get(p->conn, &c)) {
-			if (!p->stop_recording) {
+			if (p->kind == PENDING_RULE) {
 				run_action(&c, &p->rule, &p->trigger, p->event_ms);
+			} else if (p->kind == PENDING_RECORD_START) {
+				record_start_again(&c, p);
 			} else if (mine && obs_frontend_recording_active()) {
 				blog(LOG_INFO, "[andross] %s: the game's recording stops", c.name);
 				obs_frontend_recording_stop();
@@ -544,7 +582,7 @@ static void apply(const struct andross_connection *c, const struct rules_trigger
 			if (!rules_match_one(r, &trig))
 				continue;
 			if (r->delay_ms)
-				schedule(c->id, copy.game, r->delay_ms, r, &trig, event_ms);
+				schedule(c->id, copy.game, r->delay_ms, PENDING_RULE, 0, r, &trig, event_ms);
 			else
 				run_action(c, r, &trig, event_ms);
 		}
@@ -556,11 +594,12 @@ static void apply(const struct andross_connection *c, const struct rules_trigger
 		for (size_t i = 0; i < copy.set.n; i++) {
 			const struct rule *r = &copy.set.rules[i];
 			if (r->enabled && r->event == RULE_EVENT_MENUS)
-				schedule(c->id, copy.game, (uint64_t)r->seconds * 1000u + r->delay_ms, r, &menus,
-					 event_ms);
+				schedule(c->id, copy.game, (uint64_t)r->seconds * 1000u + r->delay_ms, PENDING_RULE, 0,
+					 r, &menus, event_ms);
 		}
 		if (copy.set.record_games && copy.recording_games)
-			schedule(c->id, copy.game, copy.set.record_stop_ms, NULL, NULL, event_ms);
+			schedule(c->id, copy.game, copy.set.record_stop_ms, PENDING_RECORD_STOP, 0, NULL, NULL,
+				 event_ms);
 	}
 	rules_set_free(&copy.set);
 }

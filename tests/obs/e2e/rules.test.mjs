@@ -141,7 +141,8 @@ test('rules: bad input is refused, broken rules are reported and harmless, and r
 
   // A scene that goes away breaks the rule that names it.
   await obs.call('RemoveScene', { sceneName: 'Break' });
-  const after = await obs.vendorOk('GetRules', { id });
+  let after;
+  await waitFor(async () => (after = await obs.vendorOk('GetRules', { id })).broken.length === 5, 5000, 100);
   assert.deepEqual(after.broken.map((b) => b.index), [0, 1, 3, 4, 5], `Break is gone: ${JSON.stringify(after.broken)}`);
 
   // ...and when they come due, they are skipped with a warning; OBS goes on.
@@ -212,16 +213,21 @@ test('per-game recordings: three games, three videos, three sidecars naming thei
     assert.ok(await waitFor(() => fs.existsSync(sidecarPath), 10000), `${sidecarPath} written`);
     const sidecar = JSON.parse(fs.readFileSync(sidecarPath, 'utf8'));
     assert.equal(sidecar.video, path.basename(video));
-    assert.equal(sidecar.games.length, 1, `one game in video ${i + 1}: ${JSON.stringify(sidecar.games.map((g) => g.file))}`);
-    const g = sidecar.games[0];
-    const slp = path.resolve(path.dirname(video), g.file);
+    // Its game: the one that started with it. On a loaded machine OBS can take a second to stop a recording, and
+    // the next game, 1 s of menus later, may then begin before this video ends: the sidecar lists it too, after.
+    const own = sidecar.games.reduce((a, b) => (Math.abs(b.startMs) < Math.abs(a.startMs) ? b : a));
+    const others = sidecar.games.filter((x) => x !== own);
+    console.log(`video ${i + 1}: ${path.basename(video)}, ${sidecar.durationMs} ms; its game ${own.startMs}..${own.endMs} ms` +
+      `, ${path.basename(own.file)}${others.length ? `; and the start of the next at ${others.map((x) => x.startMs)} ms` : ''}`);
+    for (const x of others) assert.ok(x.startMs > own.endMs, `only a later game beside its own: ${JSON.stringify(x.startMs)}`);
+    const slp = path.resolve(path.dirname(video), own.file);
     assert.equal(slp, path.resolve(saved[i].eventData.path), `video ${i + 1} is paired with game ${i + 1}'s .slp`);
-    assert.deepEqual(g.gameStart, (({ connection, ...rest }) => rest)(starts[i].eventData), 'its game_start');
-    assert.equal(g.gameEnd.gameEndMethod, ends[i].eventData.gameEndMethod);
+    assert.deepEqual(own.gameStart, (({ connection, ...rest }) => rest)(starts[i].eventData), 'its game_start');
+    assert.equal(own.gameEnd.gameEndMethod, ends[i].eventData.gameEndMethod);
     // the .slp holds the game: its size is the source replay's events and more
     assert.ok(fs.statSync(slp).size > 0.5 * fs.statSync(replayPath(SET[i])).size, `${slp} holds the game`);
-    assert.ok(g.startMs <= 500 && g.endMs > g.startMs && g.endMs <= sidecar.durationMs,
-      `the game within the video: ${JSON.stringify({ startMs: g.startMs, endMs: g.endMs, durationMs: sidecar.durationMs })}`);
+    assert.ok(own.startMs <= 1500 && own.endMs > own.startMs && own.endMs <= sidecar.durationMs,
+      `the game within the video: ${JSON.stringify({ startMs: own.startMs, endMs: own.endMs, durationMs: sidecar.durationMs })}`);
   }
   const videos = new Set(stops.map((s) => s.data.outputPath));
   assert.equal(videos.size, SET.length, 'three different videos');
