@@ -73,6 +73,7 @@ static struct {
 	size_t n_labels;
 	/* a per-game recording to start again once the previous one has stopped */
 	uint32_t restart_for;
+	bool exiting; /* OBS is closing: no more actions */
 } R = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- the table (under R.lock) ---- */
@@ -287,12 +288,16 @@ static void run_action(const struct andross_connection *c, const struct rule *r,
 	switch (r->action) {
 	case RULE_ACTION_SWITCH_SCENE: {
 		obs_source_t *scene = obs_get_source_by_name(r->scene);
-		/* in studio mode OBS transitions the program to it, leaving the preview alone, unless the rule
-		 * puts it into the preview for the operator to take */
-		if (r->to_preview && obs_frontend_preview_program_mode_active())
+		/* in studio mode OBS transitions the program to it, unless the rule puts it into the preview for the
+		 * operator to take; a scene already there is left alone (studio mode would transition to it again) */
+		bool preview = r->to_preview && obs_frontend_preview_program_mode_active();
+		obs_source_t *now = preview ? obs_frontend_get_current_preview_scene()
+					    : obs_frontend_get_current_scene();
+		if (now != scene && preview)
 			obs_frontend_set_current_preview_scene(scene);
-		else
+		else if (now != scene)
 			obs_frontend_set_current_scene(scene);
+		obs_source_release(now);
 		obs_source_release(scene);
 		break;
 	}
@@ -521,7 +526,7 @@ static void run_ready(void *param)
 		list = p->next;
 		pthread_mutex_lock(&R.lock);
 		struct conn_rules *cr = find_locked(p->conn);
-		bool current = cr && cr->game == p->game;
+		bool current = cr && cr->game == p->game && !R.exiting;
 		bool mine = cr && cr->recording_games;
 		pthread_mutex_unlock(&R.lock);
 		struct andross_connection c;
@@ -553,7 +558,7 @@ static void apply(const struct andross_connection *c, const struct rules_trigger
 	struct rules_trigger trig = {0};
 	bool any;
 	pthread_mutex_lock(&R.lock);
-	struct conn_rules *cr = get_locked(c->id);
+	struct conn_rules *cr = R.exiting ? NULL : get_locked(c->id);
 	if (!cr) {
 		pthread_mutex_unlock(&R.lock);
 		return;
@@ -670,6 +675,16 @@ static void on_frontend_event(enum obs_frontend_event event, void *data)
 	case OBS_FRONTEND_EVENT_REPLAY_BUFFER_SAVED:
 		clip_saved();
 		break;
+	case OBS_FRONTEND_EVENT_EXIT: {
+		/* what still waits would start or stop outputs while OBS tears them down */
+		pthread_mutex_lock(&R.lock);
+		R.exiting = true;
+		for (size_t i = 0; i < R.n_conns; i++)
+			cancel_locked(R.conns[i]->id);
+		R.restart_for = 0;
+		pthread_mutex_unlock(&R.lock);
+		break;
+	}
 	default:
 		break;
 	}
@@ -903,6 +918,7 @@ void andross_rules_stop(void)
 	R.n_conns = 0;
 	R.n_labels = 0;
 	R.restart_for = 0;
+	R.exiting = false;
 	pthread_mutex_unlock(&R.lock);
 	for (int k = 0; k < 2; k++)
 		while (lists[k]) {

@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import test from 'node:test';
 
 import {
@@ -275,4 +276,53 @@ test('clips: a rule starts the replay buffer, another saves it once per game tha
     'the name says which connection and what');
   assert.ok(obs.obsEvents.length >= from);
   await obs.call('StopReplayBuffer');
+});
+
+test('studio mode: the program goes to Game by a transition, the preview gets Break; a source hidden after 2 s of menus', async (t) => {
+  const defer = cleanups(t);
+  const obs = await launchObs({ name: 'rules-studio' });
+  defer(() => obs.close());
+  const preview = [];
+  obs.ws.on('CurrentPreviewSceneChanged', (d) => preview.push({ t: performance.now(), scene: d.sceneName }));
+  await obs.call('CreateScene', { sceneName: 'Between games' });
+  await obs.call('SetCurrentProgramScene', { sceneName: 'Between games' });
+  await obs.call('SetStudioModeEnabled', { studioModeEnabled: true });
+  await waitFor(async () => (await obs.call('GetStudioModeEnabled')).studioModeEnabled, 5000);
+  await obs.call('SetCurrentPreviewScene', { sceneName: 'Between games' });
+  const port = await freePort();
+  const { id } = await obs.vendorOk('AddConnection', { name: 'Studio', url: `console://127.0.0.1:${port}` });
+  const { sceneItemId } = await obs.call('GetSceneItemId', { sceneName: 'Game', sourceName: 'Game label' });
+  const labelShown = async () => (await obs.call('GetSceneItemEnabled', { sceneName: 'Game', sceneItemId })).sceneItemEnabled;
+  await obs.vendorOk('SetRules', {
+    id,
+    rules: [
+      { event: 'game_start', action: 'switch_scene', scene: 'Game' },
+      { event: 'game_start', action: 'show_source', scene: 'Game', source: 'Game label' },
+      { event: 'game_end', action: 'switch_scene', scene: 'Break', toPreview: true },
+      { event: 'menus', seconds: 2, action: 'hide_source', scene: 'Game', source: 'Game label' },
+    ],
+  });
+  const from = obs.obsEvents.length;
+  // two games 1 s apart: the menus rule of game 1 is cancelled by game 2; game 2's comes 2 s after its end
+  const sim = await startConsoleSim(['v3.13.slp', 'v3.13.slp'], { speed: 1, port, args: ['--nick', 'e2e-studio'] });
+  defer(() => sim.stop());
+  await obs.waitEvents('game_start', 1, 60000, id);
+  await obs.waitObsEvent('CurrentProgramSceneChanged', (d) => d.sceneName === 'Game', 10000, from);
+  const ends = await obs.waitEvents('game_end', 2, 60000, id);
+  assert.ok(await labelShown(), 'the label is shown during the games');
+  // a game's end: the preview gets Break, the program stays on Game
+  assert.ok(await waitFor(() => preview.some((p) => p.scene === 'Break' && p.t > ends[0].t), 10000),
+    `the preview goes to Break: ${JSON.stringify(preview)}`);
+  assert.equal((await obs.call('GetCurrentProgramScene')).currentProgramSceneName, 'Game', 'the program stays on Game');
+  assert.deepEqual(obs.obsEvents.slice(from).filter((e) => e.type === 'CurrentProgramSceneChanged').map((e) => e.data.sceneName),
+    ['Game'], 'the program changed once, by a transition to Game (game 2 found it there)');
+  // menus: 2 s after game 2's end (not after game 1's: game 2 started 1 s after it) the label is hidden
+  assert.ok(await labelShown(), 'still shown right after the game');
+  const hidden = await waitFor(async () => !(await labelShown()), 8000, 100);
+  const hiddenAfter = performance.now() - ends[1].t;
+  console.log(`label hidden ${hiddenAfter.toFixed(0)} ms after the last game_end (menus rule: 2 s)`);
+  assert.ok(hidden, 'the menus rule hides the label');
+  assert.ok(hiddenAfter >= 1800, 'not before 2 s of menus');
+  const log = obs.androssLines();
+  assert.equal(log.filter((l) => /menus -> hide_source/.test(l)).length, 1, 'the menus rule ran once: game 1\'s was cancelled');
 });
