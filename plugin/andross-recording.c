@@ -136,7 +136,8 @@ void andross_recording_note(const struct andross_connection *c, const struct gam
 			if (json)
 				g->combos[g->n_combos++] = (struct combo_entry){
 					.start_frame = (int32_t)obs_data_get_int(d, "startFrame"),
-					.end_frame = (int32_t)obs_data_get_int(d, "endFrame"),
+					/* endFrame, or the game's last frame for a combo the game ended */
+					.end_frame = (int32_t)obs_data_get_int(d, "frame"),
 					.json = json,
 				};
 		}

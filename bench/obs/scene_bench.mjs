@@ -12,6 +12,8 @@
 // Start, what both clients react to; its first frame follows 1/60 s later) to CurrentProgramSceneChanged "Game" at an
 // obs-websocket observer (obs-websocket-js in this process, stamped with process.hrtime.bigint()). Both clocks are
 // CLOCK_MONOTONIC. The first game of each phase is left out (connections warm up). The scene transition is Cut.
+// Also, to the same switch inside OBS: OBS_FRONTEND_EVENT_SCENE_CHANGED, stamped by bench/obs/scene_changed.lua
+// (loaded with the scene collection, as OBS's Tools > Scripts saves a script) with os_gettime_ns().
 //
 //   node bench/obs/scene_bench.mjs [--build DIR] [--games N] [--replay FILE] [--obs-fps N] [--transition cut|fade]
 //
@@ -107,6 +109,13 @@ function latencies(changes, starts) {
   return [...byGame.entries()].filter(([g]) => g > 1).map(([, ms]) => ms);
 }
 
+// The Lua script's file: `NS SCENE`.
+function sceneChangedInObs(file) {
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').map((l) => /^(\d+) (.+)$/.exec(l)).filter((m) => m && m[2] !== '(loaded)')
+    .map((m) => ({ ns: BigInt(m[1]), scene: m[2] }));
+}
+
 function report(name, ms) {
   const s = [...ms].sort((a, b) => a - b);
   console.log(`${name.padEnd(34)} ${String(s.length).padStart(5)} ${fmt(percentile(s, 50)).padStart(8)} ` +
@@ -155,7 +164,14 @@ async function main() {
   const { profile } = lib.writeObsConfig(home, { wsPort, recDir: path.join(home, 'recordings') });
   const ini = path.join(profile, 'basic.ini');
   fs.writeFileSync(ini, fs.readFileSync(ini, 'utf8').replace(/^FPSCommon=.*$/m, `FPSCommon=${opts.obsFps}`));
+  // OBS's own scene-changed event, stamped in OBS by a Lua script loaded with the scene collection
+  const sceneFile = path.join(tmp, 'scene-changed.txt');
+  const collectionFile = path.join(home, '.config/obs-studio/basic/scenes/Andross.json');
+  const collection = JSON.parse(fs.readFileSync(collectionFile, 'utf8'));
+  collection.modules = { ...(collection.modules || {}), 'scripts-tool': [{ path: path.join(here, 'scene_changed.lua'), settings: { out: sceneFile } }] };
+  fs.writeFileSync(collectionFile, JSON.stringify(collection, null, 1));
   const changes = []; // {ns, scene, phase}
+  const phaseStarts = {}; // phase -> ns when it began
   let phaseName = 'setup';
   let obs = null;
   let sim = null;
@@ -180,6 +196,7 @@ async function main() {
       ],
     });
     phaseName = 'andross';
+    phaseStarts.andross = process.hrtime.bigint();
     sim = await lib.startConsoleSim([opts.replay], { speed: 1, port: portA, args: ['--loop', '--nick', 'bench-scene', '--write-log', logA] });
     const timeoutMs = (opts.games + 3) * 15000;
     process.stdout.write(`andross: ${opts.games + 1} games ... `);
@@ -195,6 +212,7 @@ async function main() {
     const logB = path.join(tmp, 'writes-clippi.txt');
     sim = await lib.startConsoleSim([opts.replay], { speed: 1, args: ['--loop', '--nick', 'bench-scene', '--write-log', logB] });
     phaseName = 'clippi';
+    phaseStarts.clippi = process.hrtime.bigint();
     process.stdout.write(`Clippi-style: ${opts.games + 1} games ... `);
     clippi = await startClippi(sim.port, wsPort);
     if (!(await lib.waitFor(() => gamesSeen('clippi') >= opts.games + 1, timeoutMs, 200))) throw new Error('Clippi-style: too few scene switches');
@@ -211,6 +229,17 @@ async function main() {
     console.log(`${'path'.padEnd(34)} ${'games'.padStart(5)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)}`);
     report('andross rules (in OBS)', latencies(changes.filter((c) => c.phase === 'andross'), startWrites(logA)));
     report('Clippi-style (slippi-js + obs-ws)', latencies(changes.filter((c) => c.phase === 'clippi'), startWrites(logB)));
+    const inObs = sceneChangedInObs(sceneFile);
+    if (inObs.length) {
+      console.log('');
+      console.log('first write of a game -> OBS_FRONTEND_EVENT_SCENE_CHANGED "Game" in OBS (Lua script), ms');
+      console.log(`${'path'.padEnd(34)} ${'games'.padStart(5)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)}`);
+      const inPhase = (from, to) => inObs.filter((c) => c.ns >= from && (to === undefined || c.ns < to));
+      report('andross rules (in OBS)', latencies(inPhase(phaseStarts.andross, phaseStarts.clippi), startWrites(logA)));
+      report('Clippi-style (slippi-js + obs-ws)', latencies(inPhase(phaseStarts.clippi), startWrites(logB)));
+    } else {
+      console.log('(the Lua script did not load: no numbers in OBS)');
+    }
     const inPlugin = pluginLines.map((m) => Number(m[1])).slice(1).sort((a, b) => a - b);
     console.log(`andross's own log: the switch ${fmt(percentile(inPlugin, 50))} ms (p50), ${fmt(percentile(inPlugin, 99))} ms (p99) ` +
       `after the game_start note was made (${inPlugin.length} games; ms resolution)`);
