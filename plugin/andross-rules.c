@@ -73,7 +73,8 @@ static struct {
 	size_t n_labels;
 	/* a per-game recording to start again once the previous one has stopped */
 	uint32_t restart_for;
-	bool exiting; /* OBS is closing: no more actions */
+	bool exiting;       /* OBS is closing: no more actions */
+	uint64_t switch_ns; /* when a rule last asked OBS for a program scene, until OBS says it changed (UI thread) */
 } R = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- the table (under R.lock) ---- */
@@ -295,8 +296,10 @@ static void run_action(const struct andross_connection *c, const struct rule *r,
 					    : obs_frontend_get_current_scene();
 		if (now != scene && preview)
 			obs_frontend_set_current_preview_scene(scene);
-		else if (now != scene)
+		else if (now != scene) {
+			R.switch_ns = os_gettime_ns();
 			obs_frontend_set_current_scene(scene);
+		}
 		obs_source_release(now);
 		obs_source_release(scene);
 		break;
@@ -671,6 +674,14 @@ static void on_frontend_event(enum obs_frontend_event event, void *data)
 		break;
 	case OBS_FRONTEND_EVENT_RECORDING_STOPPED:
 		recording_stopped();
+		break;
+	case OBS_FRONTEND_EVENT_SCENE_CHANGED:
+		/* how long OBS takes to make a rule's scene the program's (a transition, the next frame) */
+		if (R.switch_ns) {
+			blog(LOG_INFO, "[andross] OBS changed the program scene %.1f ms after the rule asked",
+			     (double)(os_gettime_ns() - R.switch_ns) / 1e6);
+			R.switch_ns = 0;
+		}
 		break;
 	case OBS_FRONTEND_EVENT_REPLAY_BUFFER_SAVED:
 		clip_saved();

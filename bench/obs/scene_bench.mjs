@@ -106,7 +106,7 @@ function latencies(changes, starts) {
     for (const s of starts) if (s.ns <= c.ns) w = s;
     if (w && !byGame.has(w.game)) byGame.set(w.game, Number(c.ns - w.ns) / 1e6);
   }
-  return [...byGame.entries()].filter(([g]) => g > 1).map(([, ms]) => ms);
+  return [...byGame.entries()].filter(([g]) => g > 1).map(([, ms]) => ms).slice(0, opts.games);
 }
 
 // The Lua script's file: `NS SCENE`.
@@ -206,6 +206,7 @@ async function main() {
     await sim.stop();
     sim = null;
     const pluginLines = obs.androssLines().map((l) => /game_start -> switch_scene Game \((\d+) ms after the event\)/.exec(l)).filter(Boolean);
+    const obsLines = obs.androssLines().map((l) => /OBS changed the program scene ([\d.]+) ms after the rule asked/.exec(l)).filter(Boolean);
 
     // 2. Clippi-style
     await lib.sleep(1500);
@@ -243,6 +244,9 @@ async function main() {
     const inPlugin = pluginLines.map((m) => Number(m[1])).slice(1).sort((a, b) => a - b);
     console.log(`andross's own log: the switch ${fmt(percentile(inPlugin, 50))} ms (p50), ${fmt(percentile(inPlugin, 99))} ms (p99) ` +
       `after the game_start note was made (${inPlugin.length} games; ms resolution)`);
+    const obsTook = obsLines.map((m) => Number(m[1])).slice(1).sort((a, b) => a - b);
+    console.log(`andross's own log: OBS reported the program scene changed ${fmt(percentile(obsTook, 50))} ms (p50), ` +
+      `${fmt(percentile(obsTook, 99))} ms (p99) after the rule asked (${obsTook.length} switches, Game and Between games)`);
     console.log(`load average after: ${load()}`);
   } catch (e) {
     console.log(`\nscene_bench: could not finish: ${e.message}`);
