@@ -392,3 +392,35 @@ test('highlights: the combo rule saves the replay buffer once per combo of at le
   }
   assert.ok(started);
 });
+
+test('connection lost and back: the console goes away and comes back', async (t) => {
+  const defer = cleanups(t);
+  const obs = await launchObs({ name: 'rules-link' });
+  defer(() => obs.close());
+  const port = await freePort();
+  const { id } = await obs.vendorOk('AddConnection', { name: 'Link', url: `console://127.0.0.1:${port}` });
+  await obs.vendorOk('SetRules', {
+    id,
+    rules: [
+      { event: 'connection_lost', action: 'switch_scene', scene: 'Break' },
+      { event: 'connection_back', action: 'switch_scene', scene: 'Game' },
+    ],
+  });
+  const from = obs.obsEvents.length;
+  // the first console plays a game and goes (console-sim exits once its client has everything)
+  const first = await startConsoleSim(['v3.13.slp'], { speed: 1, port, args: ['--nick', 'e2e-link'] });
+  defer(() => first.stop());
+  await obs.waitState(id, 'connected', 20000);
+  await obs.waitEvents('game_end', 1, 30000, id);
+  await first.exited;
+  const lost = await obs.waitObsEvent('CurrentProgramSceneChanged', (d) => d.sceneName === 'Break', 20000, from);
+  // ...and comes back
+  const second = await startConsoleSim(['v3.13.slp'], { speed: 1, port, args: ['--nick', 'e2e-link'] });
+  defer(() => second.stop());
+  const back = await obs.waitObsEvent('CurrentProgramSceneChanged', (d) => d.sceneName === 'Game', 30000, from);
+  assert.ok(back.t > lost.t, 'Game again once the console is back');
+  const seq = obs.obsEvents.slice(from).filter((e) => e.type === 'CurrentProgramSceneChanged').map((e) => e.data.sceneName);
+  assert.deepEqual(seq, ['Break', 'Game'], 'the first connect is not "back"; one switch each way');
+  const states = obs.events('connection', id).map((e) => e.eventData.state);
+  console.log(`connection states: ${states.join(', ')}; scenes: ${seq.join(', ')}`);
+});
