@@ -424,3 +424,25 @@ test('connection lost and back: the console goes away and comes back', async (t)
   const states = obs.events('connection', id).map((e) => e.eventData.state);
   console.log(`connection states: ${states.join(', ')}; scenes: ${seq.join(', ')}`);
 });
+
+test('set end: the andross_set_end signal (here from a script) runs the set_end rules', async (t) => {
+  const defer = cleanups(t);
+  const home = tempDir('home-rules-set-end');
+  const wsPort = await freePort();
+  const { cfg } = writeObsConfig(home, { wsPort, recDir: path.join(home, 'recordings') });
+  const collectionFile = path.join(cfg, 'basic/scenes/Andross.json');
+  const collection = JSON.parse(fs.readFileSync(collectionFile, 'utf8'));
+  collection.modules = { 'scripts-tool': [{ path: path.join(import.meta.dirname, 'set_end.lua'), settings: { connection: 1 } }] };
+  fs.writeFileSync(collectionFile, JSON.stringify(collection, null, 1));
+  const obs = await launchObs({ name: 'rules-set-end', home });
+  defer(() => obs.close());
+  const port = await freePort();
+  const { id } = await obs.vendorOk('AddConnection', { name: 'Set', url: `console://127.0.0.1:${port}` });
+  assert.equal(id, 1, 'the script names connection 1');
+  await obs.vendorOk('SetRules', { id, rules: [{ event: 'set_end', action: 'switch_scene', scene: 'Break' }] });
+  const from = obs.obsEvents.length;
+  await obs.call('SetStudioModeEnabled', { studioModeEnabled: true });
+  const e = await obs.waitObsEvent('CurrentProgramSceneChanged', (d) => d.sceneName === 'Break', 10000, from);
+  assert.ok(e);
+  assert.ok(obs.androssLines().some((l) => /Set: set_end -> switch_scene Break/.test(l)), 'the rule ran');
+});
