@@ -6,7 +6,7 @@
  * - the latest state of the game (frame, timer, each player's character, name, stocks and percent), overwritten
  *   at every frame with a sequence number; a consumer copies it with a non-blocking try, so a render callback
  *   never waits. Every frame carries the whole state, so a consumer that skips frames misses nothing it needs.
- * - a bounded queue of discrete events (game_start, stock_lost, game_end, and whatever the owner adds:
+ * - a bounded queue of discrete events (game_start, stock_lost, combo, game_end, and whatever the owner adds:
  *   connection, gap, relay_client, replay_saved), each with its one JSON form (docs/events.md). When the queue is
  *   full the oldest note is dropped and counted. The owner's `notify` runs once per burst: when a note arrives
  *   and the consumer has not been told since it last emptied the queue.

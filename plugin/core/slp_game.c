@@ -22,6 +22,20 @@
 #define GS_CONNECT_CODE 0x221
 #define GS_MIN_SIZE (GS_PLAYER_BASE + GS_PLAYER_STRIDE * SLP_MAX_PLAYERS)
 
+/* Post-Frame Update offsets from the command byte */
+#define POST_ACTION_STATE 0x8
+#define POST_PERCENT 0x16
+#define POST_LAST_ATTACK 0x1E
+#define POST_COMBO_COUNT 0x1F
+#define POST_LAST_HIT_BY 0x20
+#define POST_STOCKS 0x21
+#define POST_ACTION_COUNTER 0x22
+
+/* slippi-js's parser (SlpParser) finalizes frames this far behind the newest without a finalized-frame number */
+#define FINALIZE_LAG 7
+#define MAJOR_SCENE_ONLINE 8
+#define FIRST_FRAME (-123)
+
 #define CHAR_EXT_ZELDA 18
 #define CHAR_EXT_SHEIK 19
 #define CHAR_INT_SHEIK 7
@@ -129,6 +143,42 @@ static void open_frame(struct slp_game *g, int32_t frame)
 	}
 }
 
+static void emit_combo(void *ud, const struct slp_combo *c)
+{
+	struct slp_game *g = ud;
+	if (g->start_pending)
+		emit_start(g);
+	if (!g->on_event)
+		return;
+	/* a combo still open when the game ended is about the game's last frame */
+	int32_t frame = c->ended ? c->end_frame : (g->has_frames ? g->last_frame : 0);
+	struct slp_game_event ev = {.type = SLP_GAME_EVENT_COMBO,
+				    .game = g,
+				    .frame = frame,
+				    .player_index = c->victim,
+				    .combo = c};
+	ev.stocks_remaining = g->state[c->victim].stocks_remaining;
+	g->on_event(g->ud, &ev);
+}
+
+static void finalize_frames(struct slp_game *g, int64_t frame)
+{
+	if (g->combos.enabled)
+		slp_combo_finalize(&g->combos, frame, emit_combo, g);
+}
+
+/*
+ * A Pre- or Post-Frame Update (Nana's too) for `frame`. Before Frame Bookend existed (up to 2.2.0), slippi-js takes
+ * the frame before as final at each of them.
+ */
+static void frame_update(struct slp_game *g, int32_t frame)
+{
+	g->has_update_frame = true;
+	g->update_frame = frame;
+	if (g->finalize_each_update)
+		finalize_frames(g, (int64_t)frame - 1);
+}
+
 static void end_game(struct slp_game *g)
 {
 	if (!g->started || g->end_emitted)
@@ -136,6 +186,14 @@ static void end_game(struct slp_game *g)
 	complete_frame(g);
 	if (g->start_pending)
 		emit_start(g);
+	/*
+	 * At a Game End every frame is final. Without one (the source ended, or the next game began) the frames
+	 * slippi-js would not have finalized yet stay out, as they do of its stats: online, they may never have
+	 * happened. Then the combos still open are announced, without an end.
+	 */
+	if (g->end.present && g->has_update_frame)
+		finalize_frames(g, g->update_frame);
+	slp_combo_finish(&g->combos, emit_combo, g);
 	g->end_emitted = true;
 	emit(g, SLP_GAME_EVENT_GAME_END, g->has_frames ? g->latest_frame : 0, -1);
 }
@@ -185,14 +243,18 @@ static int handle_game_start(struct slp_game *g, const struct slp_event *ev)
 	g->has_major_scene = has(ev, GS_MAJOR_SCENE, 1);
 	g->major_scene = g->has_major_scene ? p[GS_MAJOR_SCENE] : 0;
 	bool needs_fix = false;
+	bool present[SLP_MAX_PLAYERS];
 	for (int i = 0; i < SLP_MAX_PLAYERS; i++) {
 		struct slp_player_info *pl = &g->players[i];
 		slp_game_start_player(ev, i, pl);
 		g->state[i].stocks_remaining = pl->start_stocks;
 		g->state[i].lowest_stocks = pl->start_stocks;
+		present[i] = pl->present;
 		if (pl->present && pl->character_id == CHAR_EXT_ZELDA)
 			needs_fix = true;
 	}
+	slp_combo_init(&g->combos, present);
+	g->finalize_each_update = !slp_game_version_at_least(g, 2, 2, 1);
 	g->started = true;
 	if (needs_fix && !slp_game_version_at_least(g, 1, 6, 0))
 		g->start_pending = true;
@@ -211,20 +273,39 @@ static int handle_post_frame(struct slp_game *g, const struct slp_event *ev)
 		return error(g, ev, "Post-Frame Update names a player index above 3");
 	if (!g->frame_open)
 		open_frame(g, frame);
-	if (ev->data[6])
+	if (ev->data[6]) {
+		frame_update(g, frame);
 		return 0; /* Nana: player state follows the leader only */
+	}
+	const uint8_t *p = ev->data;
 	struct slp_player_state *s = &g->state[index];
 	float previous_percent = s->percent;
 	if (!s->seen_first_post_frame) {
 		s->seen_first_post_frame = true;
-		s->first_internal_character_id = ev->data[7];
-		s->lowest_stocks = ev->data[0x21];
+		s->first_internal_character_id = p[7];
+		s->lowest_stocks = p[POST_STOCKS];
 	}
 	s->has_frame = true;
 	s->frame = frame;
-	s->internal_character_id = ev->data[7];
-	s->percent = rd_f32be(ev->data + 0x16);
-	s->stocks_remaining = ev->data[0x21];
+	s->internal_character_id = p[7];
+	s->action_state = rd_u16be(p + POST_ACTION_STATE);
+	s->percent = rd_f32be(p + POST_PERCENT);
+	s->last_attack_landed = p[POST_LAST_ATTACK];
+	s->combo_count = p[POST_COMBO_COUNT];
+	s->last_hit_by = p[POST_LAST_HIT_BY];
+	s->stocks_remaining = p[POST_STOCKS];
+	s->has_action_counter = has(ev, POST_ACTION_COUNTER, 4);
+	s->action_counter = s->has_action_counter ? rd_f32be(p + POST_ACTION_COUNTER) : 0.0f;
+	if (g->combos.enabled) {
+		struct slp_combo_post cp = {.percent = s->percent,
+					    .action_counter = s->action_counter,
+					    .action_state = s->action_state,
+					    .last_attack_landed = s->last_attack_landed,
+					    .stocks = s->stocks_remaining,
+					    .has_action_counter = s->has_action_counter};
+		slp_combo_post(&g->combos, frame, index, &cp);
+	}
+	frame_update(g, frame);
 	if (s->stocks_remaining < s->lowest_stocks) {
 		s->lowest_stocks = s->stocks_remaining;
 		if (g->start_pending)
@@ -294,6 +375,7 @@ int slp_game_handle(struct slp_game *g, const struct slp_event *ev)
 		/* before Frame Start existed, a new leader frame number opens the next frame */
 		if (!g->saw_frame_start && !ev->data[6] && (!g->frame_open || frame != g->open_frame))
 			open_frame(g, frame);
+		frame_update(g, frame);
 		return 0;
 	}
 	case SLP_CMD_POST_FRAME:
@@ -301,17 +383,26 @@ int slp_game_handle(struct slp_game *g, const struct slp_event *ev)
 	case SLP_CMD_ITEM_UPDATE:
 		g->item_updates++;
 		return 0;
-	case SLP_CMD_FRAME_BOOKEND:
+	case SLP_CMD_FRAME_BOOKEND: {
 		if (!has(ev, 1, 4))
 			return error(g, ev, "Frame Bookend is too short");
-		if (has(ev, 5, 4)) {
+		int32_t frame = rd_i32be(ev->data + 1);
+		bool has_final = has(ev, 5, 4);
+		if (has_final) {
 			g->has_finalized_frame = true;
 			g->finalized_frame = rd_i32be(ev->data + 5);
 		}
 		if (!g->frame_open)
-			open_frame(g, rd_i32be(ev->data + 1));
+			open_frame(g, frame);
 		complete_frame(g);
+		/* online, the stream says which frames rollback can no longer change; elsewhere slippi-js waits 7 */
+		if (g->has_major_scene && g->major_scene == MAJOR_SCENE_ONLINE && has_final &&
+		    g->finalized_frame >= FIRST_FRAME)
+			finalize_frames(g, g->finalized_frame);
+		else
+			finalize_frames(g, (int64_t)frame - FINALIZE_LAG);
 		return 0;
+	}
 	case SLP_CMD_GAME_END:
 		return handle_game_end(g, ev);
 	default:
@@ -454,6 +545,8 @@ const char *slp_game_event_name(enum slp_game_event_type type)
 		return "stock_lost";
 	case SLP_GAME_EVENT_GAME_END:
 		return "game_end";
+	case SLP_GAME_EVENT_COMBO:
+		return "combo";
 	default:
 		return "invalid";
 	}
@@ -578,6 +671,42 @@ static void json_game_end(struct json_writer *jw, const struct slp_game *g)
 	slp_game_json_players(jw, "players", g, 0);
 }
 
+/* A combo that ended (or was still open when the game ended): who, when, how much, and its moves. */
+static void json_combo(struct json_writer *jw, const struct slp_game_event *ev)
+{
+	const struct slp_combo *c = ev->combo;
+	jw_int(jw, "frame", ev->frame);
+	json_player_ids(jw, c->victim);
+	jw_object_begin(jw, "attacker");
+	json_player_ids(jw, c->attacker);
+	jw_object_end(jw);
+	jw_int(jw, "startFrame", c->start_frame);
+	if (c->ended)
+		jw_int(jw, "endFrame", c->end_frame);
+	else
+		jw_null(jw, "endFrame");
+	jw_double(jw, "startPercent", c->start_percent, 4);
+	if (c->ended)
+		jw_double(jw, "endPercent", c->end_percent, 4);
+	else
+		jw_null(jw, "endPercent");
+	jw_double(jw, "currentPercent", c->current_percent, 4);
+	jw_double(jw, "damage", slp_combo_damage(c), 4);
+	jw_bool(jw, "didKill", c->did_kill);
+	jw_int(jw, "hits", c->hits);
+	jw_array_begin(jw, "moves");
+	for (uint32_t i = 0; i < c->n_moves; i++) {
+		const struct slp_combo_move *m = &c->moves[i];
+		jw_object_begin(jw, NULL);
+		jw_int(jw, "frame", m->frame);
+		jw_int(jw, "moveId", m->move_id);
+		jw_int(jw, "hitCount", m->hit_count);
+		jw_double(jw, "damage", m->damage, 4);
+		jw_object_end(jw);
+	}
+	jw_array_end(jw);
+}
+
 static void json_event(struct json_writer *jw, const struct slp_game_event *ev)
 {
 	const struct slp_game *g = ev->game;
@@ -603,6 +732,10 @@ static void json_event(struct json_writer *jw, const struct slp_game_event *ev)
 		break;
 	case SLP_GAME_EVENT_GAME_END:
 		json_game_end(jw, g);
+		break;
+	case SLP_GAME_EVENT_COMBO:
+		if (ev->combo)
+			json_combo(jw, ev);
 		break;
 	default:
 		break;

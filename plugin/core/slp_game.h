@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Live game state, fed events from the splitter, and the game events derived from it (game_start, frame,
- * stock_lost, game_end). Sans-I/O. Correct under rollback (re-sent frames), Ice Climbers' Nana (follower events
+ * stock_lost, combo, game_end). Sans-I/O. Correct under rollback (re-sent frames), Ice Climbers' Nana (follower events
  * are ignored for player state), players whose events stop, and a missing or repeated Game End.
  */
 #pragma once
 
 #include "bytes.h"
+#include "slp_combo.h"
 #include "slp_splitter.h"
 
 #include <stdbool.h>
@@ -49,6 +50,13 @@ struct slp_player_state {
 	uint8_t lowest_stocks; /* lowest stock count reported so far: a re-sent frame never re-reports a loss */
 	bool seen_first_post_frame;
 	uint8_t first_internal_character_id;
+	/* the rest of the latest leader Post-Frame Update (docs: slp-format.md 3.6) */
+	uint16_t action_state;
+	uint8_t last_attack_landed;
+	uint8_t combo_count;
+	uint8_t last_hit_by;
+	bool has_action_counter; /* 0.2.0+ */
+	float action_counter;    /* frames into the current action state */
 };
 
 struct slp_game_end_info {
@@ -67,6 +75,7 @@ enum slp_game_event_type {
 	SLP_GAME_EVENT_FRAME,
 	SLP_GAME_EVENT_STOCK_LOST,
 	SLP_GAME_EVENT_GAME_END,
+	SLP_GAME_EVENT_COMBO,
 };
 
 struct slp_game;
@@ -77,7 +86,8 @@ struct slp_game_event {
 	int32_t frame;
 	int player_index; /* stock_lost */
 	uint8_t stocks_remaining;
-	float percent; /* stock_lost: the percent the player had on the frame before */
+	float percent;                 /* stock_lost: the percent the player had on the frame before */
+	const struct slp_combo *combo; /* combo: the combo that ended (player_index is its victim) */
 };
 
 typedef void (*slp_game_event_fn)(void *ud, const struct slp_game_event *ev);
@@ -111,6 +121,11 @@ struct slp_game {
 
 	struct slp_player_state state[SLP_MAX_PLAYERS];
 	struct slp_game_end_info end;
+	/* combos (slp_combo.h), fed the frames as slippi-js's parser finalizes them */
+	struct slp_combo_detector combos;
+	bool finalize_each_update; /* 2.2.0 and older: a frame is final at the next frame's first update */
+	bool has_update_frame;
+	int32_t update_frame; /* the frame of the latest Pre- or Post-Frame Update (slippi-js's latestFrameIndex) */
 	uint32_t game_end_events;
 
 	bool start_pending; /* game_start waits for the first frame when the Zelda/Sheik fix needs it */

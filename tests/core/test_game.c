@@ -73,6 +73,10 @@ static void check_json(struct game_log *log, const struct slp_game_event *ev)
 		     jm_get(doc, "winners");
 		break;
 	}
+	case SLP_GAME_EVENT_COMBO:
+		ok = ok && ev->combo && jm_get_int(doc, "playerIndex", -1) == ev->player_index &&
+		     jm_get_int(doc, "startFrame", INT64_MIN) == ev->combo->start_frame && jm_get(doc, "moves");
+		break;
 	default:
 		ok = false;
 	}

@@ -17,6 +17,7 @@
 #include "sim_dolphin.h"
 #include "sim_replay.h"
 #include "sjis.h"
+#include "slp_combo.h"
 #include "slp_file.h"
 #include "slp_frames.h"
 #include "slp_game.h"
@@ -66,11 +67,14 @@ int main()
 	struct slp_splitter sp;
 	slp_splitter_init(&sp);
 	slp_splitter_free(&sp);
+	static struct slp_combo_detector combos;
+	bool present[SLP_COMBO_PLAYERS] = {true, false, true, false};
+	slp_combo_init(&combos, present);
 
 	std::printf("bytes %d, safe name '%s', cut '%s', relay port %u, state '%s', change '%s', token %s, now %s\n",
 		    appended, name, cut, ro.port, source_state_name(SOURCE_CONNECTED),
 		    discovery_change_name(DISCOVERY_LOST), token ? "non-zero" : "zero", net_now_ms() ? "ok" : "zero");
 	bool ok = appended && !std::strcmp(name, "a_b") && !std::strcmp(cut, "abcdef") &&
-		  ro.port == RELAY_PORT_DEFAULT && token != 0 && have_mailbox;
+		  ro.port == RELAY_PORT_DEFAULT && token != 0 && have_mailbox && combos.enabled;
 	return ok ? 0 : 1;
 }
