@@ -434,6 +434,45 @@ static void test_rules_combo_damage_or_kill(void **state)
 	rules_set_free(&s);
 }
 
+/* The combo events of a real game: the rule "at least 40% or a kill" is due for exactly the combos that say so, the
+ * attacker's port condition for that player's combos. */
+static void test_rules_combo_rule_on_real_combos(void **state)
+{
+	(void)state;
+	struct notes ns;
+	notes_of("sheik_vs_ics_yoshis.slp", &ns);
+	size_t combos = 0, qualifying = 0, by_p1 = 0;
+	for (size_t i = 0; i < ns.count; i++) {
+		if (strcmp(ns.n[i].type, "combo"))
+			continue;
+		char err[128];
+		struct jm_value *doc = jm_parse(ns.n[i].json, strlen(ns.n[i].json), err, sizeof(err));
+		assert_non_null(doc);
+		const struct jm_value *damage = jm_get(doc, "damage"), *kill = jm_get(doc, "didKill");
+		const struct jm_value *attacker = jm_get(doc, "attacker");
+		assert_non_null(damage);
+		assert_non_null(kill);
+		combos++;
+		qualifying += damage->num >= 40 || kill->b;
+		by_p1 += jm_get_int(attacker, "port", 0) == 1;
+		jm_free(doc);
+	}
+	fprintf(stderr, "sheik_vs_ics_yoshis: %zu combos, %zu of 40%% or a kill, %zu by port 1\n", combos, qualifying,
+		by_p1);
+	assert_true(combos > 0 && qualifying > 0 && qualifying < combos);
+	struct rules_set s;
+	rules_set_init(&s);
+	parse_ok(&s,
+		 "{\"rules\":[{\"event\":\"combo\",\"minDamage\":40,\"kill\":true,\"action\":\"save_replay_buffer\"},"
+		 "{\"event\":\"combo\",\"port\":1,\"action\":\"save_replay_buffer\"}]}");
+	size_t counts[2];
+	run_rules(&s, &ns, counts);
+	assert_int_equal(counts[0], qualifying);
+	assert_int_equal(counts[1], by_p1);
+	rules_set_free(&s);
+	notes_free(&ns);
+}
+
 /* The link: lost once it was connected, back when it connects again; the first connect is neither. */
 static void test_rules_connection_lost_and_back(void **state)
 {
@@ -475,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_rules_defaults_on_real_games),
 		cmocka_unit_test(test_rules_conditions_on_real_events),
 		cmocka_unit_test(test_rules_combo_damage_or_kill),
+		cmocka_unit_test(test_rules_combo_rule_on_real_combos),
 		cmocka_unit_test(test_rules_connection_lost_and_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
