@@ -112,6 +112,7 @@ static struct {
 static void ui_dispatch(const struct andross_connection *c, const struct game_note *n)
 {
 	andross_recording_note(c, n);
+	andross_rules_note(c, n);
 }
 
 static void free_ui_notes(struct ui_note *list)
@@ -599,6 +600,8 @@ static const struct {
 	{"GetGameState", req_get_game_state},
 	{"SetFrameEvents", req_set_frame_events},
 	{"GetFilterState", andross_filter_request_state},
+	{"GetRules", andross_rules_req_get},
+	{"SetRules", andross_rules_req_set},
 };
 
 void andross_vendor_register(void)

@@ -154,6 +154,7 @@ static void save_settings(void)
 		obs_data_release(relay);
 		obs_data_set_string(d, "folder", c->folder);
 		obs_data_set_bool(d, "autoConnect", c->auto_connect);
+		andross_rules_save(c->id, d);
 		obs_data_array_push_back(arr, d);
 		obs_data_release(d);
 	}
@@ -165,6 +166,13 @@ static void save_settings(void)
 		andross_write_file(andross->config_path, json, strlen(json), true, "connections");
 	obs_data_array_release(arr);
 	obs_data_release(root);
+}
+
+void andross_settings_save(void)
+{
+	pthread_mutex_lock(&andross->ops);
+	save_settings();
+	pthread_mutex_unlock(&andross->ops);
 }
 
 /* ---- the engine side of a connection (under `ops`) ---- */
@@ -369,6 +377,7 @@ int andross_connection_remove(uint32_t id, char *err, size_t err_size)
 	blog(LOG_INFO, "[andross] connection %u \"%s\" removed", c->id, c->name);
 	*c = andross->conns[--andross->n_conns];
 	pthread_mutex_unlock(&andross->lock);
+	andross_rules_forget(id);
 	rc = 0;
 	save_settings();
 out:
@@ -565,6 +574,8 @@ static void load_settings(void)
 		}
 		snprintf(c.folder, sizeof(c.folder), "%s", saved_string(d, "folder", "", &wrong));
 		c.auto_connect = saved_bool(d, "autoConnect", true, &wrong);
+		if (c.url[0] && !andross_rules_load(c.id, d))
+			dstr_catf(&wrong, "%srules", wrong.len ? ", " : "");
 		obs_data_release(d);
 		if (!c.url[0]) {
 			dstr_catf(&wrong, "%sa connection without a url (left out)", wrong.len ? ", " : "");
@@ -651,6 +662,7 @@ bool obs_module_load(void)
 	}
 	andross_events_start(); /* without it no signal or vendor event goes out; the rest works */
 	andross_recording_register();
+	andross_rules_start(); /* before the saved connections: they load their rules */
 	load_settings();
 	start_saved();
 	andross_filter_register();
@@ -682,6 +694,7 @@ void obs_module_unload(void)
 	atomic_store(&andross->shutting_down, true);
 	andross_hotkeys_stop();
 	andross_events_stop();
+	andross_rules_stop();
 	andross_recording_unregister();
 	andross_vendor_unregister();
 	uint64_t t0 = os_gettime_ns();

@@ -62,6 +62,10 @@ void andross_write_file(const char *path, const char *text, size_t len, bool kee
 
 /* ---- connections (andross-module.c) ---- */
 
+/* Saves the connections (connections.json, on the disk thread) after a change made elsewhere (their rules). Any
+ * thread that holds neither lock. */
+void andross_settings_save(void);
+
 /* The settings of a connection to add or update; `present` says which fields a request gave. */
 struct andross_connection_request {
 	struct andross_connection c;
@@ -138,3 +142,21 @@ void andross_filter_request_state(obs_data_t *request, obs_data_t *response, voi
  * at unload: every one unregistered. */
 void andross_hotkeys_start(void);
 void andross_hotkeys_stop(void);
+
+/* ---- rules (andross-rules.c, docs/automation.md) ---- */
+
+/* At load: the rules' timer thread ("andross: rules"), the frontend callback and the andross_set_end handler. At
+ * unload, after andross_events_stop: the timer is joined and whatever waits is dropped. */
+int andross_rules_start(void);
+void andross_rules_stop(void);
+/* A note drained on the UI thread: the connection's rules run (or wait for their delay). */
+void andross_rules_note(const struct andross_connection *c, const struct game_note *n);
+/* Connection id's rules into / from its saved object ("rules", "recordGames"). load returns false when they are
+ * there but cannot be read (the defaults are taken). save is called under andross->lock. */
+void andross_rules_save(uint32_t id, obs_data_t *conn);
+bool andross_rules_load(uint32_t id, obs_data_t *conn);
+/* A connection removed: its rules and what waits for it go. */
+void andross_rules_forget(uint32_t id);
+/* The vendor requests GetRules and SetRules. */
+void andross_rules_req_get(obs_data_t *req, obs_data_t *resp, void *priv);
+void andross_rules_req_set(obs_data_t *req, obs_data_t *resp, void *priv);

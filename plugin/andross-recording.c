@@ -19,12 +19,21 @@
 
 #define MAX_GAMES 256 /* games remembered for the video being recorded */
 
+#define MAX_COMBOS 128 /* combos remembered per game */
+
+struct combo_entry {
+	int32_t start_frame, end_frame;
+	char *json;
+};
+
 struct game_entry {
 	uint32_t connection;
 	char connection_name[ENGINE_NAME_MAX];
 	int64_t start_ms, end_ms; /* monotonic; end 0 while it goes on */
 	char *start_json, *end_json;
 	char file[ENGINE_PATH_MAX];
+	struct combo_entry *combos;
+	size_t n_combos;
 };
 
 struct pause {
@@ -60,6 +69,9 @@ static void free_game(struct game_entry *g)
 {
 	free(g->start_json);
 	free(g->end_json);
+	for (size_t i = 0; i < g->n_combos; i++)
+		free(g->combos[i].json);
+	free(g->combos);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -107,6 +119,29 @@ void andross_recording_note(const struct andross_connection *c, const struct gam
 			g->end_ms = n->time_ms;
 			g->end_json = dup_json(n->json);
 		}
+		return;
+	}
+	if (!strcmp(n->type, "combo")) {
+		/* the game it belongs to: the one going on, else this connection's last (a combo that ended the game
+		 * can come after the game_end) */
+		struct game_entry *g = current_game(c->id);
+		for (size_t i = rec.n_games; !g && i-- > 0;)
+			if (rec.games[i].connection == c->id)
+				g = &rec.games[i];
+		obs_data_t *d = obs_data_create_from_json(n->json);
+		if (g && d && g->n_combos < MAX_COMBOS) {
+			if (!g->combos)
+				g->combos = calloc(MAX_COMBOS, sizeof(*g->combos));
+			char *json = g->combos ? dup_json(n->json) : NULL;
+			if (json)
+				g->combos[g->n_combos++] = (struct combo_entry){
+					.start_frame = (int32_t)obs_data_get_int(d, "startFrame"),
+					/* endFrame, or the game's last frame for a combo the game ended */
+					.end_frame = (int32_t)obs_data_get_int(d, "frame"),
+					.json = json,
+				};
+		}
+		obs_data_release(d);
 		return;
 	}
 	if (!strcmp(n->type, "replay_saved")) {
@@ -196,6 +231,18 @@ static void write_sidecar(int64_t end_ms)
 		jw_object_end(&jw);
 		write_raw_object(&jw, "gameStart", g->start_json);
 		write_raw_object(&jw, "gameEnd", g->end_json);
+		/* each combo where it is in the video: the game's frames run at 60 a second from its game_start,
+		 * which came with its first frame, -123 */
+		jw_array_begin(&jw, "combos");
+		for (size_t k = 0; k < g->n_combos; k++) {
+			const struct combo_entry *e = &g->combos[k];
+			jw_object_begin(&jw, NULL);
+			jw_int(&jw, "startMs", video_ms(g->start_ms + ((int64_t)e->start_frame + 123) * 1000 / 60));
+			jw_int(&jw, "endMs", video_ms(g->start_ms + ((int64_t)e->end_frame + 123) * 1000 / 60));
+			write_raw_object(&jw, "combo", e->json);
+			jw_object_end(&jw);
+		}
+		jw_array_end(&jw);
 		jw_object_end(&jw);
 		listed++;
 	}
