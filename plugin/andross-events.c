@@ -112,6 +112,7 @@ static struct {
 static void ui_dispatch(const struct andross_connection *c, const struct game_note *n)
 {
 	andross_recording_note(c, n);
+	andross_score_note(c, n);
 }
 
 static void free_ui_notes(struct ui_note *list)
@@ -598,6 +599,11 @@ static const struct {
 	{"SetRelay", req_set_relay},
 	{"GetGameState", req_get_game_state},
 	{"SetFrameEvents", req_set_frame_events},
+	{"GetScore", andross_req_get_score},
+	{"SetScore", andross_req_set_score},
+	{"ResetScore", andross_req_reset_score},
+	{"SwapScore", andross_req_swap_score},
+	{"GetText", andross_req_get_text},
 };
 
 void andross_vendor_register(void)

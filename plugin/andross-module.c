@@ -638,6 +638,8 @@ bool obs_module_load(void)
 	andross_recording_register();
 	load_settings();
 	start_saved();
+	andross_score_register(); /* after the saved connections: a reset hotkey each */
+	andross_text_register();
 	blog(LOG_INFO, "[andross] engine started: %zu connection%s", andross->n_conns,
 	     andross->n_conns == 1 ? "" : "s");
 	return true;
@@ -658,6 +660,7 @@ void obs_module_unload(void)
 	atomic_store(&andross->shutting_down, true);
 	andross_events_stop();
 	andross_recording_unregister();
+	andross_score_unregister();
 	andross_vendor_unregister();
 	uint64_t t0 = os_gettime_ns();
 	engine_destroy(andross->engine); /* closes sources and relays, finishes every replay, joins every thread */
