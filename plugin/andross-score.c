@@ -109,7 +109,7 @@ static struct score_entry *entry_of(const struct andross_connection *c)
 		blog(LOG_WARNING, "[andross] %s: saved bestOf %lld ignored: %s", c->name, best_of, err);
 	char name[64], desc[160];
 	snprintf(name, sizeof(name), "andross.score.reset.%u", c->id);
-	snprintf(desc, sizeof(desc), obs_module_text("Score.HotkeyReset"), c->name);
+	snprintf(desc, sizeof(desc), "%s %s", obs_module_text("Score.HotkeyReset"), c->name);
 	e->hotkey = obs_hotkey_register_frontend(name, desc, hotkey_reset, (void *)(uintptr_t)c->id);
 	obs_data_array_t *keys = saved ? obs_data_get_array(saved, "resetHotkey") : NULL;
 	if (keys && e->hotkey != OBS_INVALID_HOTKEY_ID)

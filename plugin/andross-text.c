@@ -372,13 +372,13 @@ static obs_properties_t *text_properties(void *data)
 	for (int i = 0; i < SLP_MAX_PLAYERS; i++) {
 		char key[16], label[64];
 		snprintf(key, sizeof(key), S_PIN, i + 1);
-		snprintf(label, sizeof(label), obs_module_text("Text.Pin"), i + 1);
+		snprintf(label, sizeof(label), "p%d: %s", i + 1, obs_module_text("Text.Pin"));
 		obs_property_t *p =
 			obs_properties_add_list(props, key, label, OBS_COMBO_TYPE_LIST, OBS_COMBO_FORMAT_INT);
 		obs_property_list_add_int(p, obs_module_text("Text.PinAuto"), 0);
 		for (int port = 1; port <= SLP_MAX_PLAYERS; port++) {
 			char name[32];
-			snprintf(name, sizeof(name), obs_module_text("Text.Port"), port);
+			snprintf(name, sizeof(name), "%s %d", obs_module_text("Text.Port"), port);
 			obs_property_list_add_int(p, name, port);
 		}
 	}

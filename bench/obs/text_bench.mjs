@@ -129,6 +129,7 @@ async function main() {
     const writes = readWrites(writeLog);
     const samples = [];
     const tickToRender = [];
+    const writeToTick = [];
     let missing = 0;
     let used = 0;
     for (const ev of lost) {
@@ -149,9 +150,11 @@ async function main() {
       }
       samples.push(Number(best.t.shown - best.w) / 1e3);
       tickToRender.push(Number(best.t.shown - best.t.changed) / 1e3);
+      writeToTick.push(Number(best.t.changed - best.w) / 1e3);
     }
     samples.sort((a, b) => a - b);
     tickToRender.sort((a, b) => a - b);
+    writeToTick.sort((a, b) => a - b);
     const us = (x) => (x === null ? '-' : Math.round(x).toLocaleString('en-US'));
     console.log('');
     console.log(`stock_lost events ${lost.length}, texts seen ${texts.length}, matched ${samples.length}, unmatched ${missing}`);
@@ -160,6 +163,7 @@ async function main() {
     console.log('| from | to | n | p50 µs | p99 µs | max µs |');
     console.log('|---|---|---:|---:|---:|---:|');
     console.log(`| simulator's write of the stock-lost frame | first render showing it | ${samples.length} | ${us(percentile(samples, 50))} | ${us(percentile(samples, 99))} | ${us(samples.length ? samples[samples.length - 1] : null)} |`);
+    console.log(`| simulator's write of the stock-lost frame | text given to the inner source (OBS's tick) | ${writeToTick.length} | ${us(percentile(writeToTick, 50))} | ${us(percentile(writeToTick, 99))} | ${us(writeToTick.length ? writeToTick[writeToTick.length - 1] : null)} |`);
     console.log(`| text given to the inner source (tick) | first render showing it | ${tickToRender.length} | ${us(percentile(tickToRender, 50))} | ${us(percentile(tickToRender, 99))} | ${us(tickToRender.length ? tickToRender[tickToRender.length - 1] : null)} |`);
     const target = frameMs * 1000 + 1000;
     const p99 = percentile(samples, 99);

@@ -104,6 +104,13 @@ enum set_score_start set_score_game_start(struct set_score *s, const struct set_
 		struct set_score_side t = sides[0]; /* the sides keep the places they had in the set */
 		sides[0] = sides[1];
 		sides[1] = t;
+	} else if (!s->has_pair && s->adopt) {
+		/* points set by hand before any game (OBS restarted mid-set): this game's sides take them */
+		if (lowest_port(&sides[1]) < lowest_port(&sides[0])) {
+			struct set_score_side t = sides[0];
+			sides[0] = sides[1];
+			sides[1] = t;
+		}
 	} else if (!s->has_pair || !same_players(&s->sides[0], &sides[0]) || !same_players(&s->sides[1], &sides[1])) {
 		result = SET_SCORE_NEW_SET;
 		if (lowest_port(&sides[1]) < lowest_port(&sides[0])) {
@@ -120,6 +127,7 @@ enum set_score_start set_score_game_start(struct set_score *s, const struct set_
 		s->sides[k].points = points;
 	}
 	s->has_pair = true;
+	s->adopt = false;
 	s->ended = false;
 	s->in_game = true;
 	memset(s->side_of_port, -1, sizeof(s->side_of_port));
@@ -203,6 +211,7 @@ int set_score_set_points(struct set_score *s, unsigned side0, unsigned side1, ch
 	}
 	s->sides[0].points = side0;
 	s->sides[1].points = side1;
+	s->adopt = !s->has_pair;
 	update_ended(s);
 	return 0;
 }

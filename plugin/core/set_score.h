@@ -44,6 +44,7 @@ struct set_score {
 	struct set_score_side sides[2];
 	bool in_game; /* the latest game_start was scored and its end has not come */
 	bool ended;   /* a side reached the wins the best-of needs; the next game starts a new set */
+	bool adopt;   /* points were set before any game: the first game's sides take them */
 	int8_t side_of_port[SLP_MAX_PLAYERS]; /* by port - 1: the side (0, 1) in the latest scored game, -1 none */
 };
 
@@ -65,7 +66,8 @@ int set_score_game_end(struct set_score *s, const uint8_t *winner_ports, size_t 
 void set_score_reset(struct set_score *s);
 /* The sides trade places (and points): side 0 is the one shown first. */
 void set_score_swap(struct set_score *s);
-/* Sets the points. Returns 0, or -1 with err when a value is out of range (more than the best-of allows, or above
+/* Sets the points (before any game: the first game's sides take them, side 0 the one with the lowest port).
+ * Returns 0, or -1 with err when a value is out of range (more than the best-of allows, or above
  * SET_SCORE_MAX_POINTS); nothing changes then. The set is over when a side has the wins it needs. */
 int set_score_set_points(struct set_score *s, unsigned side0, unsigned side1, char *err, size_t err_size);
 /* Sets the best-of (0 or odd, 1-SET_SCORE_MAX_BEST_OF). Returns 0, or -1 with err. The points stay; the set is over

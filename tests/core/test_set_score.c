@@ -245,6 +245,24 @@ static void test_reset_swap_set(void **state)
 	assert_true(s.ended);
 }
 
+static void test_points_set_before_any_game_carry_over(void **state)
+{
+	(void)state;
+	struct game g = game_of("v3.14.0.slp");
+	struct set_score s;
+	set_score_init(&s, 5);
+	char err[160];
+	assert_int_equal(set_score_set_points(&s, 1, 2, err, sizeof(err)), 0); /* OBS restarted mid-set */
+	assert_int_equal(set_score_game_number(&s), 0);
+	assert_int_equal(score(&s, &g, SET_SCORE_SAME_SET, NULL), 0);
+	assert_int_equal(set_score_of_port(&s, 1), 2);
+	assert_int_equal(set_score_of_port(&s, 2), 2);
+	/* once the players are known, another pair starts a new set as always */
+	struct game other = game_of("unranked_game1.slp");
+	assert_int_equal(score(&s, &other, SET_SCORE_NEW_SET, NULL), 1);
+	assert_int_equal(set_score_of_port(&s, 2), 1);
+}
+
 static void test_json(void **state)
 {
 	(void)state;
@@ -276,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_doubles_sides_are_teams),
 		cmocka_unit_test(test_games_without_a_winner_give_no_point),
 		cmocka_unit_test(test_reset_swap_set),
+		cmocka_unit_test(test_points_set_before_any_game_carry_over),
 		cmocka_unit_test(test_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,11 +5,12 @@
 // `andross inspect` read the replay; a screenshot shows it drawn. Then a three-game set with a best of 3: set_end
 // after the second game, a new set at the third, and the reset-score hotkey fired with TriggerHotkeyByName.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import test from 'node:test';
 
-import { cleanups, inspect, launchObs, NODE_DIR, replayPath, SHOT_DIR, startConsoleSim, waitFor } from './lib/obs.mjs';
+import { cleanups, countColor, inspect, launchObs, NODE_DIR, replayPath, SHOT_DIR, startConsoleSim, waitFor } from './lib/obs.mjs';
 
 const require = createRequire(path.join(NODE_DIR, 'package.json'));
 const { SlippiGame, characters, stages } = require('@slippi/slippi-js/node');
@@ -105,7 +106,13 @@ test('Slippi Text: after every stock lost the text is the game at its frame; a b
     checked++;
     if (k === 3) {
       const shot = await obs.shot('text-source');
-      console.log(`screenshot of the Slippi Text source: ${shot}`);
+      console.log(`screenshot of OBS with the Slippi Text source: ${shot}`);
+      // the source's own picture, as OBS renders it: the inner text source draws the text in yellow
+      const img = await obs.call('GetSourceScreenshot', { sourceName: 'Slippi Text', imageFormat: 'png' });
+      const file = path.join(SHOT_DIR, 'text-source-only.png');
+      fs.writeFileSync(file, Buffer.from(img.imageData.replace(/^data:image\/png;base64,/, ''), 'base64'));
+      const yellow = await countColor(file, [255, 255, 0], 40);
+      assert.ok(yellow.matching > 500, `the source draws its text (${yellow.matching} yellow pixels of ${yellow.total})`);
     }
   }
   console.log(`stock lost frame -> text frame: ${seenFrames.join(', ')}`);
@@ -185,4 +192,21 @@ test('Slippi Text: after every stock lost the text is the game at its frame; a b
   const exit = await obs.stop();
   assert.equal(exit.signal, null, `OBS exits cleanly: ${JSON.stringify(exit)}`);
   assert.equal(exit.code, 0);
+
+  // ---- saved: the best-of (per connection name) and the hotkey, in scores.json; taken again at the next start ----
+  const saved = JSON.parse(fs.readFileSync(path.join(obs.cfgDir, 'plugin_config/andross/scores.json'), 'utf8'));
+  const mine = saved.connections.find((c) => c.name === 'Wii');
+  assert.ok(mine && mine.bestOf === 3, `scores.json: ${JSON.stringify(saved)}`);
+  const again = await launchObs({ name: 'text-restart', home: obs.home });
+  defer(() => again.close());
+  const restored = await again.vendorOk('GetScore', { id });
+  assert.equal(restored.bestOf, 3, 'the best-of comes back with the connection');
+  const list = await again.call('GetHotkeyList');
+  assert.ok(list.hotkeys.includes(name), 'the hotkey is registered again');
+  // the source comes back from the scene collection with its settings
+  const back = await again.call('GetInputSettings', { inputName: 'Slippi Text' });
+  assert.equal(back.inputKind, 'andross_text');
+  assert.match(back.inputSettings.template, /\{p1\.character\}/);
+  const exit2 = await again.stop();
+  assert.equal(exit2.signal, null, `OBS exits cleanly after the restart: ${JSON.stringify(exit2)}`);
 });
