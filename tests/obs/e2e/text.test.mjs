@@ -197,6 +197,10 @@ test('Slippi Text: after every stock lost the text is the game at its frame; a b
   const saved = JSON.parse(fs.readFileSync(path.join(obs.cfgDir, 'plugin_config/andross/scores.json'), 'utf8'));
   const mine = saved.connections.find((c) => c.name === 'Wii');
   assert.ok(mine && mine.bestOf === 3, `scores.json: ${JSON.stringify(saved)}`);
+  // a key bound to the reset hotkey (what OBS's hotkey settings save) is loaded at the next start and saved again
+  const scoresFile = path.join(obs.cfgDir, 'plugin_config/andross/scores.json');
+  mine.resetHotkey = [{ key: 'OBS_KEY_F7' }];
+  fs.writeFileSync(scoresFile, JSON.stringify(saved));
   const again = await launchObs({ name: 'text-restart', home: obs.home });
   defer(() => again.close());
   const restored = await again.vendorOk('GetScore', { id });
@@ -209,4 +213,7 @@ test('Slippi Text: after every stock lost the text is the game at its frame; a b
   assert.match(back.inputSettings.template, /\{p1\.character\}/);
   const exit2 = await again.stop();
   assert.equal(exit2.signal, null, `OBS exits cleanly after the restart: ${JSON.stringify(exit2)}`);
+  const resaved = JSON.parse(fs.readFileSync(scoresFile, 'utf8')).connections.find((c) => c.name === 'Wii');
+  assert.deepEqual(resaved.resetHotkey, [{ key: 'OBS_KEY_F7' }], `the key binding was loaded and saved: ${JSON.stringify(resaved)}`);
+  assert.equal(resaved.bestOf, 3);
 });
