@@ -132,6 +132,7 @@ test('Slippi Text: after every stock lost the text is the game at its frame; a b
     inputSettings: { template: '{p1.character} {p1.score}-{p2.score} {p2.character} game {game}' },
   });
   const ends = obs.events('game_end', id).length;
+  const starts = obs.events('game_start', id).length;
   await obs.vendorOk('UpdateConnection', { id, url: `console://127.0.0.1:${set.port}` });
   await obs.waitEvents('game_end', ends + 1, 60000, id);
   const after1 = await waitFor(async () => {
@@ -139,6 +140,15 @@ test('Slippi Text: after every stock lost the text is the game at its frame; a b
     return r.text === 'Fox 0-1 Pichu game 2' ? r : null;
   }, 10000, 20);
   assert.ok(after1, `after game 1: ${(await getText(obs, 'Slippi Text')).text}`);
+  // game 2 plays (its frames move the game state on) and the text stays: the inner source is not given it again
+  await obs.waitEvents('game_start', starts + 2, 20000, id);
+  const s1 = await obs.vendorOk('GetGameState', { id });
+  await new Promise((r) => setTimeout(r, 400));
+  const s2 = await obs.vendorOk('GetGameState', { id });
+  const same = await getText(obs, 'Slippi Text');
+  assert.ok(s2.inGame && s2.games === s1.games && s2.frame > s1.frame, `game 2 plays: ${s1.frame} -> ${s2.frame}`);
+  assert.equal(same.text, 'Fox 0-1 Pichu game 2');
+  assert.equal(same.changedNs, after1.changedNs, `frames ${s1.frame} to ${s2.frame} played, the text was not set again`);
   const setEnd = await obs.waitEvents('set_end', 1, 60000, id);
   const se = setEnd[0].eventData;
   assert.equal(se.bestOf, 3);
