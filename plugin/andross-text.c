@@ -45,7 +45,8 @@ struct text_source {
 	uint32_t bound_conn;
 	uint64_t bound_games;
 	struct game_snapshot snap;
-	uint64_t score_version;
+	struct andross_score_view score; /* the last copied */
+	bool have_score;
 	char console[ENGINE_NICK_MAX];
 	char *cur;         /* the text the inner source shows */
 	bool publish;      /* cur is not yet in `text` */
@@ -197,6 +198,7 @@ static void text_tick(void *data, float seconds)
 	if (try_session(ts->conn, &session, &id)) {
 		if (id != ts->bound_conn) {
 			ts->bound_conn = id;
+			ts->have_score = false; /* another connection's score */
 			ts->dirty = true;
 		}
 		if (session != ts->bound_session)
@@ -211,10 +213,12 @@ static void text_tick(void *data, float seconds)
 			queue_rebind(ts, ts->bound_conn, ts->bound_session);
 		}
 	}
+	/* a busy score keeps the last one copied: the text never loses its score for a frame */
 	struct andross_score_view score;
-	bool have_score = ts->bound_conn && andross_score_try(ts->bound_conn, &score);
-	if (have_score && score.version != ts->score_version) {
-		ts->score_version = score.version;
+	if (ts->bound_conn && andross_score_try(ts->bound_conn, &score) &&
+	    (!ts->have_score || score.version != ts->score.version)) {
+		ts->score = score;
+		ts->have_score = true;
 		changed = true;
 	}
 	if (changed) {
@@ -227,9 +231,9 @@ static void text_tick(void *data, float seconds)
 			overlay_text_input_init(&in);
 			in.game = &ts->snap;
 			memcpy(in.pins, ts->pins, sizeof(in.pins));
-			if (have_score) {
-				memcpy(in.scores, score.scores, sizeof(in.scores));
-				in.game_number = score.game;
+			if (ts->have_score) {
+				memcpy(in.scores, ts->score.scores, sizeof(in.scores));
+				in.game_number = ts->score.game;
 			}
 			in.console = ts->console;
 			overlay_text_render(ts->tmpl, &in, next, sizeof(next));
