@@ -2,9 +2,9 @@
 /*
  * Set scores per connection (plugin/core/set_score.h): kept from the game_start and game_end notes on the UI thread,
  * read by the text sources on the graphics thread without waiting, changed by vendor requests (obs-websocket's
- * workers) and by a frontend hotkey per connection ("andross.score.reset.<id>", on OBS's hotkey thread). A set
- * decided by the best-of goes out as a set_end event. The best-of and the hotkey's keys are saved per connection
- * name in scores.json in the module's config folder (docs/obs-sources.md).
+ * workers) and by two frontend hotkeys per connection ("andross.score.reset.<id>", "andross.score.swap.<id>", on
+ * OBS's hotkey thread). A set decided by the best-of goes out as a set_end event. The best-of and the hotkeys' keys
+ * are saved per connection name in scores.json in the module's config folder (docs/obs-sources.md).
  */
 #include "andross-obs.h"
 
@@ -23,7 +23,18 @@ struct score_entry {
 	uint32_t id;
 	char name[ENGINE_NAME_MAX];
 	struct set_score s;
-	obs_hotkey_id hotkey;
+	obs_hotkey_id hotkeys[2]; /* HOTKEY_RESET, HOTKEY_SWAP */
+};
+
+/* The frontend hotkeys of each connection: andross.score.<name>.<id>, their keys saved as <key>. */
+enum { HOTKEY_RESET, HOTKEY_SWAP, N_HOTKEYS };
+static const struct {
+	const char *name;
+	const char *text;
+	const char *key;
+} hotkey_kinds[N_HOTKEYS] = {
+	{"reset", "Score.HotkeyReset", "resetHotkey"},
+	{"swap", "Score.HotkeySwap", "swapHotkey"},
 };
 
 static struct {
@@ -58,33 +69,39 @@ static obs_data_t *saved_of(const char *name)
 	return found;
 }
 
-/* The reset, on the UI thread: OBS runs hotkey callbacks holding its hotkeys' lock, which entry_of takes (through
- * obs_hotkey_register_frontend) with sc.mutex held, so the callback itself takes no lock of ours. */
-static void reset_task(void *param)
+/* A hotkey's action, on the UI thread: OBS runs hotkey callbacks holding its hotkeys' lock, which entry_of takes
+ * (through obs_hotkey_register_frontend) with sc.mutex held, so the callback itself takes no lock of ours. param:
+ * the connection's id * N_HOTKEYS + the kind. */
+static void hotkey_task(void *param)
 {
-	uint32_t conn = (uint32_t)(uintptr_t)param;
+	uint32_t conn = (uint32_t)((uintptr_t)param / N_HOTKEYS);
+	int kind = (int)((uintptr_t)param % N_HOTKEYS);
 	if (!sc.registered)
 		return;
 	pthread_mutex_lock(&sc.mutex);
 	struct score_entry *e = find_entry(conn);
 	if (e) {
-		set_score_reset(&e->s);
+		if (kind == HOTKEY_RESET)
+			set_score_reset(&e->s);
+		else
+			set_score_swap(&e->s);
 		atomic_fetch_add(&sc.version, 1);
 	}
 	pthread_mutex_unlock(&sc.mutex);
 	if (e)
-		blog(LOG_INFO, "[andross] connection %u: score reset by its hotkey", conn);
+		blog(LOG_INFO, "[andross] connection %u: score %s by its hotkey", conn,
+		     kind == HOTKEY_RESET ? "reset" : "swapped");
 }
 
-static void hotkey_reset(void *data, obs_hotkey_id id, obs_hotkey_t *hotkey, bool pressed)
+static void on_hotkey(void *data, obs_hotkey_id id, obs_hotkey_t *hotkey, bool pressed)
 {
 	(void)id;
 	(void)hotkey;
 	if (pressed)
-		obs_queue_task(OBS_TASK_UI, reset_task, data, false);
+		obs_queue_task(OBS_TASK_UI, hotkey_task, data, false);
 }
 
-/* The entry of connection c, made (with its hotkey and saved best-of) when it has none. Under sc.mutex. */
+/* The entry of connection c, made (with its hotkeys and saved best-of) when it has none. Under sc.mutex. */
 static struct score_entry *entry_of(const struct andross_connection *c)
 {
 	struct score_entry *e = find_entry(c->id);
@@ -107,14 +124,17 @@ static struct score_entry *entry_of(const struct andross_connection *c)
 	set_score_init(&e->s, 0);
 	if (best_of > 0 && set_score_set_best_of(&e->s, (unsigned)best_of, err, sizeof(err)) < 0)
 		blog(LOG_WARNING, "[andross] %s: saved bestOf %lld ignored: %s", c->name, best_of, err);
-	char name[64], desc[160];
-	snprintf(name, sizeof(name), "andross.score.reset.%u", c->id);
-	snprintf(desc, sizeof(desc), "%s %s", obs_module_text("Score.HotkeyReset"), c->name);
-	e->hotkey = obs_hotkey_register_frontend(name, desc, hotkey_reset, (void *)(uintptr_t)c->id);
-	obs_data_array_t *keys = saved ? obs_data_get_array(saved, "resetHotkey") : NULL;
-	if (keys && e->hotkey != OBS_INVALID_HOTKEY_ID)
-		obs_hotkey_load(e->hotkey, keys);
-	obs_data_array_release(keys);
+	for (int k = 0; k < N_HOTKEYS; k++) {
+		char name[64], desc[160];
+		snprintf(name, sizeof(name), "andross.score.%s.%u", hotkey_kinds[k].name, c->id);
+		snprintf(desc, sizeof(desc), "%s %s", obs_module_text(hotkey_kinds[k].text), c->name);
+		e->hotkeys[k] = obs_hotkey_register_frontend(name, desc, on_hotkey,
+							     (void *)((uintptr_t)c->id * N_HOTKEYS + (uintptr_t)k));
+		obs_data_array_t *keys = saved ? obs_data_get_array(saved, hotkey_kinds[k].key) : NULL;
+		if (keys && e->hotkeys[k] != OBS_INVALID_HOTKEY_ID)
+			obs_hotkey_load(e->hotkeys[k], keys);
+		obs_data_array_release(keys);
+	}
 	return e;
 }
 
@@ -123,7 +143,7 @@ static void sweep(void)
 {
 	uint32_t ids[ANDROSS_MAX_CONNECTIONS];
 	size_t n = andross_connection_ids(ids, ANDROSS_MAX_CONNECTIONS);
-	obs_hotkey_id gone[ANDROSS_MAX_CONNECTIONS];
+	obs_hotkey_id gone[ANDROSS_MAX_CONNECTIONS * N_HOTKEYS];
 	size_t n_gone = 0;
 	pthread_mutex_lock(&sc.mutex);
 	for (size_t i = 0; i < ANDROSS_MAX_CONNECTIONS; i++) {
@@ -133,12 +153,13 @@ static void sweep(void)
 		for (size_t k = 0; k < n && !live; k++)
 			live = ids[k] == sc.e[i].id;
 		if (!live) {
-			gone[n_gone++] = sc.e[i].hotkey;
+			for (int k = 0; k < N_HOTKEYS; k++)
+				gone[n_gone++] = sc.e[i].hotkeys[k];
 			sc.e[i].used = false;
 		}
 	}
 	pthread_mutex_unlock(&sc.mutex);
-	for (size_t i = 0; i < n_gone; i++) /* no andross lock held: the hotkey thread may be in hotkey_reset */
+	for (size_t i = 0; i < n_gone; i++) /* no lock of ours held (OBS's hotkeys' lock) */
 		if (gone[i] != OBS_INVALID_HOTKEY_ID)
 			obs_hotkey_unregister(gone[i]);
 }
@@ -167,7 +188,7 @@ static void save(void)
 	struct {
 		char name[ENGINE_NAME_MAX];
 		unsigned best_of;
-		obs_hotkey_id hotkey;
+		obs_hotkey_id hotkeys[N_HOTKEYS];
 	} rows[ANDROSS_MAX_CONNECTIONS];
 	size_t n = 0;
 	pthread_mutex_lock(&sc.mutex);
@@ -176,7 +197,7 @@ static void save(void)
 			continue;
 		snprintf(rows[n].name, sizeof(rows[n].name), "%s", sc.e[i].name);
 		rows[n].best_of = sc.e[i].s.best_of;
-		rows[n++].hotkey = sc.e[i].hotkey;
+		memcpy(rows[n++].hotkeys, sc.e[i].hotkeys, sizeof(rows[0].hotkeys));
 	}
 	pthread_mutex_unlock(&sc.mutex);
 	obs_data_t *root = obs_data_create();
@@ -186,11 +207,14 @@ static void save(void)
 		obs_data_set_string(d, "name", rows[i].name);
 		obs_data_set_int(d, "bestOf", rows[i].best_of);
 		/* outside sc.mutex: obs_hotkey_save takes OBS's hotkeys' lock */
-		obs_data_array_t *keys = rows[i].hotkey != OBS_INVALID_HOTKEY_ID ? obs_hotkey_save(rows[i].hotkey)
-										 : NULL;
-		if (keys)
-			obs_data_set_array(d, "resetHotkey", keys);
-		obs_data_array_release(keys);
+		for (int k = 0; k < N_HOTKEYS; k++) {
+			obs_data_array_t *keys = rows[i].hotkeys[k] != OBS_INVALID_HOTKEY_ID
+							 ? obs_hotkey_save(rows[i].hotkeys[k])
+							 : NULL;
+			if (keys)
+				obs_data_set_array(d, hotkey_kinds[k].key, keys);
+			obs_data_array_release(keys);
+		}
 		obs_data_array_push_back(arr, d);
 		obs_data_release(d);
 	}
@@ -249,11 +273,12 @@ void andross_score_unregister(void)
 	obs_frontend_remove_save_callback(on_frontend_save, NULL);
 	obs_frontend_remove_event_callback(on_frontend_event, NULL);
 	pthread_mutex_lock(&sc.mutex);
-	obs_hotkey_id keys[ANDROSS_MAX_CONNECTIONS];
+	obs_hotkey_id keys[ANDROSS_MAX_CONNECTIONS * N_HOTKEYS];
 	size_t n = 0;
 	for (size_t i = 0; i < ANDROSS_MAX_CONNECTIONS; i++) {
-		if (sc.e[i].used && sc.e[i].hotkey != OBS_INVALID_HOTKEY_ID)
-			keys[n++] = sc.e[i].hotkey;
+		for (int k = 0; k < N_HOTKEYS && sc.e[i].used; k++)
+			if (sc.e[i].hotkeys[k] != OBS_INVALID_HOTKEY_ID)
+				keys[n++] = sc.e[i].hotkeys[k];
 		sc.e[i].used = false;
 	}
 	pthread_mutex_unlock(&sc.mutex);

@@ -183,8 +183,17 @@ test('Slippi Text: after every stock lost the text is the game at its frame; a b
   assert.match((await obs.vendor('GetText', {})).error ?? (await obs.vendor('GetText')).error, /sourceName/);
   const unchanged = await obs.vendorOk('GetScore', { id });
   assert.deepEqual(unchanged.sides.map((s) => s.score), [1, 0], 'a bad request changes nothing');
-  await obs.vendorOk('SetScore', { id, score1: 1, score2: 1 });
+  await obs.vendorOk('SetScore', { id, score1: 1, score2: 0 });
   const hotkeys = await obs.call('GetHotkeyList');
+  // the swap hotkey trades the sides
+  const swapName = `andross.score.swap.${id}`;
+  assert.ok(hotkeys.hotkeys.includes(swapName), `the hotkey ${swapName} is registered`);
+  await obs.call('TriggerHotkeyByName', { hotkeyName: swapName });
+  const swappedByKey = await waitFor(async () => {
+    const r = await obs.vendorOk('GetScore', { id });
+    return r.sides[0].score === 0 && r.sides[1].score === 1 ? r : null;
+  }, 10000, 50);
+  assert.ok(swappedByKey, 'the swap hotkey traded the sides');
   const name = `andross.score.reset.${id}`;
   assert.ok(hotkeys.hotkeys.includes(name), `the hotkey ${name} is registered: ${hotkeys.hotkeys.filter((h) => h.startsWith('andross')).join(', ')}`);
   await obs.call('TriggerHotkeyByName', { hotkeyName: name });
