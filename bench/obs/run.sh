@@ -4,7 +4,7 @@
 # with andross idle and busy, in one run (bench/README.md).
 #
 #   bench/obs/run.sh BUILD_DIR [--seconds S] [--clients N] [--replay FILE]... [--obs-fps N] [--preview on|off]
-#   bench/obs/run.sh BUILD_DIR --text [--seconds S] [--replay FILE]... [--obs-fps N]   (a Slippi Text source's
+#   bench/obs/run.sh BUILD_DIR --text [--seconds S] [--replay FILE]... [--obs-fps N] [--preview on|off] (a Slippi Text source's
 #   latency: text_bench.mjs)
 #   e.g. bench/obs/run.sh build
 #
