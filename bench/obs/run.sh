@@ -4,8 +4,8 @@
 # with andross idle and busy, in one run (bench/README.md).
 #
 #   bench/obs/run.sh BUILD_DIR [--seconds S] [--clients N] [--replay FILE]... [--obs-fps N] [--preview on|off]
-#   bench/obs/run.sh BUILD_DIR --text [--seconds S] [--replay FILE]... [--obs-fps N] [--preview on|off] (a Slippi Text source's
-#   latency: text_bench.mjs)
+#   bench/obs/run.sh BUILD_DIR --text [--seconds S] [--replay FILE]... [--obs-fps N] [--preview on|off]
+#     (a Slippi Text source's latency: text_bench.mjs)
 #   e.g. bench/obs/run.sh build
 #
 # BUILD_DIR holds obs-plugins/bin/andross.so and tools/andross. Needs obs (obs-studio), Xvfb and
