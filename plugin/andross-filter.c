@@ -362,7 +362,7 @@ static void gf_render(void *data, gs_effect_t *effect)
 
 /* ---- the state for tests and scripts, on any thread ---- */
 
-/* The filter's state as JSON (docs/obs-filter.md), owned by the caller (bfree). */
+/* The filter's state as JSON (docs/obs-sources.md), owned by the caller (bfree). */
 static char *gf_state_json(struct game_filter *f, bool *visible)
 {
 	struct gf_public *p = bmalloc(sizeof(*p));
