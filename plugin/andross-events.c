@@ -184,6 +184,7 @@ static void *events_thread(void *arg)
 {
 	(void)arg;
 	os_set_thread_name("andross: events");
+	net_thread_prefer_latency(); /* the signals the moment a recorder made the event */
 	pthread_mutex_lock(&ev.mutex);
 	for (;;) {
 		while (!ev.stop && !ev.n_pending)

@@ -82,6 +82,7 @@ static void *run(void *arg)
 {
 	struct slp_recorder_thread *t = arg;
 	net_thread_name(t->name);
+	net_thread_prefer_latency(); /* game events the moment the bytes come, even while the relay sends */
 	for (;;) {
 		pthread_mutex_lock(&t->mutex);
 		while (!t->head)

@@ -20,6 +20,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#endif
 
 #if defined(__linux__) && !defined(ANDROSS_NET_POLL)
 #define LOOP_EPOLL 1
@@ -83,6 +87,31 @@ void net_thread_name(const char *name)
 	pthread_setname_np(cut);
 #elif defined(__linux__) || defined(__FreeBSD__)
 	pthread_setname_np(pthread_self(), cut);
+#endif
+}
+
+int net_thread_prefer_latency(void)
+{
+#if defined(__linux__) && defined(SYS_sched_setattr)
+	/* struct sched_attr (linux/sched/types.h; glibc has no wrapper): SCHED_OTHER at the thread's nice value, with
+	 * sched_runtime as the slice it asks for */
+	struct {
+		uint32_t size;
+		uint32_t sched_policy;
+		uint64_t sched_flags;
+		int32_t sched_nice;
+		uint32_t sched_priority;
+		uint64_t sched_runtime;
+		uint64_t sched_deadline;
+		uint64_t sched_period;
+	} attr = {.size = sizeof(attr), .sched_policy = 0 /* SCHED_OTHER */, .sched_runtime = 100 * 1000 /* ns */};
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+	if (errno == 0)
+		attr.sched_nice = nice;
+	return syscall(SYS_sched_setattr, 0, &attr, 0) == 0 ? 0 : -1;
+#else
+	return -1;
 #endif
 }
 

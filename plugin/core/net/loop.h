@@ -60,6 +60,12 @@ void net_loop_stop(struct net_loop *loop);
 bool net_loop_stopping(const struct net_loop *loop);
 /* Names the calling thread as ps, top -H, gdb and OBS's crash logs show it, cut to 15 bytes ("andross: loop"). */
 void net_thread_name(const char *name);
+/* Asks the scheduler to run the calling thread soon after it wakes, at the cost of shorter turns on the CPU: for
+ * threads that sleep most of the time and whose work is late when it waits (a recorder making game events, the
+ * thread that fires them). On Linux 6.12 and later (EEVDF) a short slice gives an earlier deadline, so a woken
+ * thread preempts a busy one (the relay's sends) instead of waiting for its turn; elsewhere it does nothing.
+ * Never needs a privilege; returns 0, or -1 when the system did not take it. */
+int net_thread_prefer_latency(void);
 /* Monotonic milliseconds, microseconds and nanoseconds (CLOCK_MONOTONIC on Linux: the clock of OBS's
  * os_gettime_ns and node's process.hrtime, so other processes' stamps compare with these). */
 uint64_t net_now_ms(void);
