@@ -323,8 +323,7 @@ static void register_signals(void)
 
 /* ---- vendor requests, on obs-websocket's workers ---- */
 
-static void answer_error(obs_data_t *resp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void answer_error(obs_data_t *resp, const char *fmt, ...)
+void andross_answer_error(obs_data_t *resp, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -334,22 +333,21 @@ static void answer_error(obs_data_t *resp, const char *fmt, ...)
 	obs_data_set_string(resp, "error", msg);
 }
 
-/* Copies a JSON object made with json_writer into the response. */
-static void answer_json(obs_data_t *resp, struct bytes *json)
+void andross_answer_json(obs_data_t *resp, struct bytes *json)
 {
 	if (!bytes_append_byte(json, 0)) {
-		answer_error(resp, "out of memory");
+		andross_answer_error(resp, "out of memory");
 		return;
 	}
 	obs_data_t *d = obs_data_create_from_json((const char *)json->data);
 	if (d)
 		obs_data_apply(resp, d);
 	else
-		answer_error(resp, "out of memory");
+		andross_answer_error(resp, "out of memory");
 	obs_data_release(d);
 }
 
-static enum obs_data_type field_type(obs_data_t *d, const char *key)
+enum obs_data_type andross_field_type(obs_data_t *d, const char *key)
 {
 	obs_data_item_t *it = d ? obs_data_item_byname(d, key) : NULL;
 	enum obs_data_type t = it ? obs_data_item_gettype(it) : OBS_DATA_NULL;
@@ -357,30 +355,41 @@ static enum obs_data_type field_type(obs_data_t *d, const char *key)
 	return t;
 }
 
-/* Reads `id`: a whole number. Returns false with the error answered. */
-static bool request_id(obs_data_t *req, obs_data_t *resp, uint32_t *id)
+bool andross_request_id(obs_data_t *req, obs_data_t *resp, uint32_t *id)
 {
-	if (field_type(req, "id") != OBS_DATA_NUMBER) {
-		answer_error(resp, "id is required and must be a number");
+	if (andross_field_type(req, "id") != OBS_DATA_NUMBER) {
+		andross_answer_error(resp, "id is required and must be a number");
 		return false;
 	}
 	double v = obs_data_get_double(req, "id");
 	if (v < 1 || v > UINT32_MAX || v != (double)(uint32_t)v) {
-		answer_error(resp, "id must be a whole number from 1");
+		andross_answer_error(resp, "id must be a whole number from 1");
 		return false;
 	}
 	*id = (uint32_t)v;
 	return true;
 }
 
+bool andross_request_connection(obs_data_t *req, obs_data_t *resp, struct andross_connection *out)
+{
+	uint32_t id;
+	if (!andross_request_id(req, resp, &id))
+		return false;
+	if (!andross_connection_get(id, out)) {
+		andross_answer_error(resp, "no connection %u", id);
+		return false;
+	}
+	return true;
+}
+
 /* A string field: absent (false, no error), a string (true), or wrong (false, error answered, *bad set). */
 static bool request_string(obs_data_t *req, const char *key, char *out, size_t size, obs_data_t *resp, bool *bad)
 {
-	enum obs_data_type t = field_type(req, key);
+	enum obs_data_type t = andross_field_type(req, key);
 	if (t == OBS_DATA_NULL)
 		return false;
 	if (t != OBS_DATA_STRING) {
-		answer_error(resp, "%s must be a string", key);
+		andross_answer_error(resp, "%s must be a string", key);
 		*bad = true;
 		return false;
 	}
@@ -390,11 +399,11 @@ static bool request_string(obs_data_t *req, const char *key, char *out, size_t s
 
 static bool request_bool(obs_data_t *req, const char *key, bool *out, obs_data_t *resp, bool *bad)
 {
-	enum obs_data_type t = field_type(req, key);
+	enum obs_data_type t = andross_field_type(req, key);
 	if (t == OBS_DATA_NULL)
 		return false;
 	if (t != OBS_DATA_BOOLEAN) {
-		answer_error(resp, "%s must be true or false", key);
+		andross_answer_error(resp, "%s must be true or false", key);
 		*bad = true;
 		return false;
 	}
@@ -416,11 +425,11 @@ static bool read_connection(obs_data_t *req, obs_data_t *resp, struct andross_co
 		r->has_auto_connect = request_bool(req, "autoConnect", &r->c.auto_connect, resp, &bad);
 	if (bad)
 		return false;
-	enum obs_data_type t = field_type(req, "relay");
+	enum obs_data_type t = andross_field_type(req, "relay");
 	if (t == OBS_DATA_NULL)
 		return true;
 	if (t != OBS_DATA_OBJECT) {
-		answer_error(resp, "relay must be an object {enabled, listen}");
+		andross_answer_error(resp, "relay must be an object {enabled, listen}");
 		return false;
 	}
 	obs_data_t *relay = obs_data_get_obj(req, "relay");
@@ -449,7 +458,7 @@ static void req_get_connections(obs_data_t *req, obs_data_t *resp, void *priv)
 	(void)priv;
 	struct andross_connection *copy = malloc(sizeof(andross->conns));
 	if (!copy) {
-		answer_error(resp, "out of memory");
+		andross_answer_error(resp, "out of memory");
 		return;
 	}
 	pthread_mutex_lock(&andross->lock);
@@ -464,9 +473,9 @@ static void req_get_connections(obs_data_t *req, obs_data_t *resp, void *priv)
 	ok = ok && bytes_append(&out, (const uint8_t *)"]}", 2);
 	free(copy);
 	if (ok)
-		answer_json(resp, &out);
+		andross_answer_json(resp, &out);
 	else
-		answer_error(resp, "out of memory");
+		andross_answer_error(resp, "out of memory");
 	bytes_free(&out);
 }
 
@@ -479,7 +488,7 @@ static void req_add_connection(obs_data_t *req, obs_data_t *resp, void *priv)
 	char err[512];
 	uint32_t id = andross_connection_add(&r, err, sizeof(err));
 	if (!id)
-		answer_error(resp, "%s", err);
+		andross_answer_error(resp, "%s", err);
 	else
 		obs_data_set_int(resp, "id", id);
 }
@@ -489,11 +498,11 @@ static void req_update_connection(obs_data_t *req, obs_data_t *resp, void *priv)
 	(void)priv;
 	uint32_t id;
 	struct andross_connection_request r;
-	if (!request_id(req, resp, &id) || !read_connection(req, resp, &r))
+	if (!andross_request_id(req, resp, &id) || !read_connection(req, resp, &r))
 		return;
 	char err[512];
 	if (andross_connection_update(id, &r, err, sizeof(err)) < 0)
-		answer_error(resp, "%s", err);
+		andross_answer_error(resp, "%s", err);
 	else
 		obs_data_set_int(resp, "id", id);
 }
@@ -502,11 +511,11 @@ static void req_remove_connection(obs_data_t *req, obs_data_t *resp, void *priv)
 {
 	(void)priv;
 	uint32_t id;
-	if (!request_id(req, resp, &id))
+	if (!andross_request_id(req, resp, &id))
 		return;
 	char err[512];
 	if (andross_connection_remove(id, err, sizeof(err)) < 0)
-		answer_error(resp, "%s", err);
+		andross_answer_error(resp, "%s", err);
 	else
 		obs_data_set_int(resp, "id", id);
 }
@@ -515,12 +524,12 @@ static void req_set_relay(obs_data_t *req, obs_data_t *resp, void *priv)
 {
 	(void)priv;
 	uint32_t id;
-	if (!request_id(req, resp, &id))
+	if (!andross_request_id(req, resp, &id))
 		return;
 	bool bad = false, enabled = false;
 	if (!request_bool(req, "enabled", &enabled, resp, &bad)) {
 		if (!bad)
-			answer_error(resp, "enabled is required");
+			andross_answer_error(resp, "enabled is required");
 		return;
 	}
 	char listen[ENGINE_ADDRESS_MAX];
@@ -530,7 +539,7 @@ static void req_set_relay(obs_data_t *req, obs_data_t *resp, void *priv)
 	char bound[ENGINE_ADDRESS_MAX] = "", err[512];
 	if (andross_connection_set_relay(id, enabled, has_listen ? listen : NULL, bound, sizeof(bound), err,
 					 sizeof(err)) < 0) {
-		answer_error(resp, "%s", err);
+		andross_answer_error(resp, "%s", err);
 		return;
 	}
 	obs_data_set_int(resp, "id", id);
@@ -542,11 +551,11 @@ static void req_get_game_state(obs_data_t *req, obs_data_t *resp, void *priv)
 {
 	(void)priv;
 	uint32_t id;
-	if (!request_id(req, resp, &id))
+	if (!andross_request_id(req, resp, &id))
 		return;
 	struct andross_connection c;
 	if (!andross_connection_get(id, &c)) {
-		answer_error(resp, "no connection %u", id);
+		andross_answer_error(resp, "no connection %u", id);
 		return;
 	}
 	struct game_snapshot g = {0};
@@ -558,9 +567,9 @@ static void req_get_game_state(obs_data_t *req, obs_data_t *resp, void *priv)
 	struct bytes out;
 	bytes_init(&out, 0);
 	if (andross_json_game_state(&out, id, &g))
-		answer_json(resp, &out);
+		andross_answer_json(resp, &out);
 	else
-		answer_error(resp, "out of memory");
+		andross_answer_error(resp, "out of memory");
 	bytes_free(&out);
 }
 
@@ -570,15 +579,15 @@ static void req_set_frame_events(obs_data_t *req, obs_data_t *resp, void *priv)
 	bool bad = false, enabled = false;
 	if (!request_bool(req, "enabled", &enabled, resp, &bad)) {
 		if (!bad)
-			answer_error(resp, "enabled is required");
+			andross_answer_error(resp, "enabled is required");
 		return;
 	}
 	int per_second = atomic_load(&andross->frames_per_second);
-	enum obs_data_type t = field_type(req, "perSecond");
+	enum obs_data_type t = andross_field_type(req, "perSecond");
 	if (t != OBS_DATA_NULL) {
 		double v = t == OBS_DATA_NUMBER ? obs_data_get_double(req, "perSecond") : 0;
 		if (t != OBS_DATA_NUMBER || v < 1 || v > 10 || v != (double)(int)v) {
-			answer_error(resp, "perSecond must be a whole number from 1 to 10");
+			andross_answer_error(resp, "perSecond must be a whole number from 1 to 10");
 			return;
 		}
 		per_second = (int)v;

@@ -120,6 +120,18 @@ void andross_events_notify(uint32_t session); /* the engine's notify (a recorder
 void andross_events_emit(const struct andross_connection *c, const char *type, const char *json);
 void andross_events_frame(uint32_t session, const char *json, size_t len); /* engine thread: frame events */
 void andross_vendor_register(void); /* obs-websocket's vendor and requests, at post-load */
+
+/* For the vendor requests' handlers (obs-websocket's workers), one way to read a request and answer it: */
+/* answers {"error": "..."} */
+void andross_answer_error(obs_data_t *resp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* applies a JSON object made with json_writer (not NUL-terminated) to the response; "out of memory" when it cannot */
+void andross_answer_json(obs_data_t *resp, struct bytes *json);
+/* the type of field key of d (OBS_DATA_NULL when absent) */
+enum obs_data_type andross_field_type(obs_data_t *d, const char *key);
+/* reads `id`, a whole number from 1 (false: the error answered) */
+bool andross_request_id(obs_data_t *req, obs_data_t *resp, uint32_t *id);
+/* reads `id` and copies that connection (false: the error answered, "no connection N" among them) */
+bool andross_request_connection(obs_data_t *req, obs_data_t *resp, struct andross_connection *out);
 void andross_vendor_unregister(void);
 
 /* Frame events on or off for every running session (SetFrameEvents): the recorders make a frame's JSON only while

@@ -405,31 +405,16 @@ uint64_t andross_score_version(void)
 
 /* ---- vendor requests (obs-websocket's workers) ---- */
 
-static void answer_error(obs_data_t *resp, const char *msg)
-{
-	obs_data_set_string(resp, "error", msg);
-}
-
-static enum obs_data_type field_type(obs_data_t *d, const char *key)
-{
-	obs_data_item_t *it = d ? obs_data_item_byname(d, key) : NULL;
-	enum obs_data_type t = it ? obs_data_item_gettype(it) : OBS_DATA_NULL;
-	obs_data_item_release(&it);
-	return t;
-}
-
 /* A whole number field in [min, max]: absent (false), read (true), or wrong (false, error answered, *bad). */
 static bool request_uint(obs_data_t *req, const char *key, unsigned min, unsigned max, unsigned *out, obs_data_t *resp,
 			 bool *bad)
 {
-	enum obs_data_type t = field_type(req, key);
+	enum obs_data_type t = andross_field_type(req, key);
 	if (t == OBS_DATA_NULL)
 		return false;
 	double v = t == OBS_DATA_NUMBER ? obs_data_get_double(req, key) : -1;
 	if (t != OBS_DATA_NUMBER || v < min || v > max || v != (double)(unsigned)v) {
-		char msg[160];
-		snprintf(msg, sizeof(msg), "%s must be a whole number from %u to %u", key, min, max);
-		answer_error(resp, msg);
+		andross_answer_error(resp, "%s must be a whole number from %u to %u", key, min, max);
 		*bad = true;
 		return false;
 	}
@@ -440,25 +425,14 @@ static bool request_uint(obs_data_t *req, const char *key, unsigned min, unsigne
 /* The connection a request names with `id`, its entry made if needed; with sc.mutex held on success. */
 static struct score_entry *request_entry(obs_data_t *req, obs_data_t *resp)
 {
-	bool bad = false;
-	unsigned id = 0;
-	if (!request_uint(req, "id", 1, UINT32_MAX, &id, resp, &bad)) {
-		if (!bad)
-			answer_error(resp, "id is required and must be a number");
-		return NULL;
-	}
 	struct andross_connection c;
-	if (!andross_connection_get(id, &c)) {
-		char msg[64];
-		snprintf(msg, sizeof(msg), "no connection %u", id);
-		answer_error(resp, msg);
+	if (!andross_request_connection(req, resp, &c))
 		return NULL;
-	}
 	pthread_mutex_lock(&sc.mutex);
 	struct score_entry *e = entry_of(&c);
 	if (!e) {
 		pthread_mutex_unlock(&sc.mutex);
-		answer_error(resp, "out of memory");
+		andross_answer_error(resp, "out of memory");
 	}
 	return e;
 }
@@ -477,12 +451,10 @@ static void answer_score(obs_data_t *resp, struct score_entry *e)
 	jw_int(&jw, "id", id);
 	set_score_json(&jw, &copy);
 	jw_object_end(&jw);
-	obs_data_t *d = jw.ok && bytes_append_byte(&out, 0) ? obs_data_create_from_json((const char *)out.data) : NULL;
-	if (d)
-		obs_data_apply(resp, d);
+	if (jw.ok)
+		andross_answer_json(resp, &out);
 	else
-		answer_error(resp, "out of memory");
-	obs_data_release(d);
+		andross_answer_error(resp, "out of memory");
 	bytes_free(&out);
 }
 
@@ -505,7 +477,7 @@ void andross_req_set_score(obs_data_t *req, obs_data_t *resp, void *priv)
 	if (bad)
 		return;
 	if (!has1 && !has2 && !has_best_of) {
-		answer_error(resp, "give score1, score2 and/or bestOf");
+		andross_answer_error(resp, "give score1, score2 and/or bestOf");
 		return;
 	}
 	struct score_entry *e = request_entry(req, resp);
@@ -522,7 +494,7 @@ void andross_req_set_score(obs_data_t *req, obs_data_t *resp, void *priv)
 					  err, sizeof(err));
 	if (rc < 0) {
 		pthread_mutex_unlock(&sc.mutex);
-		answer_error(resp, err);
+		andross_answer_error(resp, "%s", err);
 		return;
 	}
 	bool best_of_changed = e->s.best_of != next.best_of;
