@@ -544,7 +544,8 @@ static void test_destroy_during_reconnect_backoff_is_quick(void **state)
 	engine_destroy(e);
 	uint64_t took_us = net_now_us() - t0;
 	fprintf(stderr, "engine_destroy during a backoff took %llu us\n", (unsigned long long)took_us);
-	assert_true(took_us < 1000000); /* the bound for OBS's exit; a loaded machine under TSan takes ~0.25 s */
+	assert_true(took_us <
+		    1000000); /* the bound for OBS's exit; a loaded machine under TSan takes ~0.25 s */
 }
 
 /* 1,000 add/remove cycles from a second thread while a third reads the status: no leak, no growth. */
