@@ -118,6 +118,65 @@ public:
 		list.resize(dock_glue_discovered(list.data(), list.size()));
 		return list;
 	}
+	bool rules(uint32_t id, QByteArray &json) override
+	{
+		char *j = dock_glue_rules(id);
+		if (!j)
+			return false;
+		json = QByteArray(j);
+		dock_glue_free(j);
+		return true;
+	}
+	bool setRules(uint32_t id, const QByteArray &json, QString &err) override
+	{
+		char e[256] = "";
+		bool ok = dock_glue_set_rules(id, json.constData(), e, sizeof(e)) == 0;
+		err = QString::fromUtf8(e);
+		return ok;
+	}
+	/* OBS's own lists, asked on the UI thread */
+	QStringList scenes() override
+	{
+		QStringList names;
+		char **list = obs_frontend_get_scene_names();
+		for (char **n = list; n && *n; n++)
+			names << QString::fromUtf8(*n);
+		bfree(list);
+		return names;
+	}
+	static bool addItem(obs_scene_t *, obs_sceneitem_t *item, void *param)
+	{
+		auto *names = static_cast<QStringList *>(param);
+		obs_source_t *src = obs_sceneitem_get_source(item);
+		*names << QString::fromUtf8(obs_source_get_name(src));
+		if (obs_sceneitem_is_group(item)) /* the rules find sources inside groups too */
+			obs_sceneitem_group_enum_items(item, addItem, param);
+		return true;
+	}
+	QStringList sceneSources(const QString &scene) override
+	{
+		QStringList names;
+		obs_source_t *src = obs_get_source_by_name(scene.toUtf8().constData());
+		obs_scene_t *s = src ? obs_scene_from_source(src) : nullptr;
+		if (s)
+			obs_scene_enum_items(s, addItem, &names);
+		obs_source_release(src);
+		names.removeDuplicates();
+		return names;
+	}
+	QStringList textSources() override
+	{
+		QStringList names;
+		obs_enum_sources(
+			[](void *param, obs_source_t *src) {
+				if (!std::strcmp(obs_source_get_unversioned_id(src), "andross_text"))
+					*static_cast<QStringList *>(param)
+						<< QString::fromUtf8(obs_source_get_name(src));
+				return true;
+			},
+			&names);
+		return names;
+	}
 	QString text(const char *key) override { return QString::fromUtf8(dock_glue_text(key)); }
 	void openFolder(const QString &path) override { QDesktopServices::openUrl(QUrl::fromLocalFile(path)); }
 };

@@ -116,6 +116,21 @@ const char *dock_glue_text(const char *key)
 	return obs_module_text(key);
 }
 
+char *dock_glue_rules(uint32_t id)
+{
+	return dock_glue_ready() ? andross_rules_get_json(id) : NULL;
+}
+
+int dock_glue_set_rules(uint32_t id, const char *json, char *err, size_t err_size)
+{
+	return not_ready(err, err_size) ? -1 : andross_rules_set_json(id, json, false, err, err_size);
+}
+
+void dock_glue_free(void *p)
+{
+	bfree(p);
+}
+
 /* ---- GetDock ---- */
 
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -7,6 +7,8 @@
 #pragma once
 
 #include "provider.hpp"
+#include "rules.h"
+#include "json_writer.h"
 
 #include <QFile>
 
@@ -140,6 +142,77 @@ public:
 	}
 	void discoveryStop() override { discoveryUsers--; }
 	std::vector<discovery_console> discovered() override { return consoles; }
+	/* Rules as the module keeps them: the core's parser takes or refuses them and its writer gives them back; a rule
+	 * naming a scene (or a source in it) that `sceneList`/`sourcesOf` lack is broken, as the module says. */
+	bool rules(uint32_t id, QByteArray &json) override
+	{
+		if (!conns.count(id))
+			return false;
+		rules_set *s = ruleSets[id].get();
+		if (!s) {
+			ruleSets[id].reset(new rules_set());
+			s = ruleSets[id].get();
+			rules_set_init(s);
+			rules_set_defaults(s);
+		}
+		bytes out;
+		bytes_init(&out, 0);
+		json_writer jw;
+		jw_init(&jw, &out);
+		jw_object_begin(&jw, nullptr);
+		jw_int(&jw, "id", id);
+		rules_write(s, &jw);
+		jw_array_begin(&jw, "broken");
+		for (size_t i = 0; i < s->n; i++) {
+			const rule &r = s->rules[i];
+			QString scene = QString::fromUtf8(r.scene), source = QString::fromUtf8(r.source);
+			QString why;
+			if (rule_action_uses_scene(r.action) && !sceneList.contains(scene))
+				why = QStringLiteral("no scene named \"%1\"").arg(scene);
+			else if (rule_action_uses_scene(r.action) && rule_action_uses_source(r.action) &&
+				 !sourcesOf.value(scene).contains(source))
+				why = QStringLiteral("scene \"%1\" has no source \"%2\"").arg(scene, source);
+			if (why.isEmpty())
+				continue;
+			jw_object_begin(&jw, nullptr);
+			jw_int(&jw, "index", (int64_t)i);
+			jw_string(&jw, "reason", why.toUtf8().constData());
+			jw_bool(&jw, "optional", r.optional);
+			jw_object_end(&jw);
+		}
+		jw_array_end(&jw);
+		jw_object_end(&jw);
+		json = QByteArray((const char *)out.data, (int)out.len);
+		bytes_free(&out);
+		return true;
+	}
+	bool setRules(uint32_t id, const QByteArray &json, QString &err) override
+	{
+		setRulesCalls++;
+		lastRules = json;
+		if (!conns.count(id)) {
+			err = QStringLiteral("no connection %1").arg(id);
+			return false;
+		}
+		if (!refuse.isEmpty()) {
+			err = refuse;
+			return false;
+		}
+		std::unique_ptr<rules_set> s(new rules_set());
+		rules_set_init(s.get());
+		char e[256];
+		if (rules_parse(s.get(), json.constData(), (size_t)json.size(), e, sizeof(e)) < 0) {
+			err = QString::fromUtf8(e);
+			return false;
+		}
+		if (ruleSets[id])
+			rules_set_free(ruleSets[id].get());
+		ruleSets[id] = std::move(s);
+		return true;
+	}
+	QStringList scenes() override { return sceneList; }
+	QStringList sceneSources(const QString &scene) override { return sourcesOf.value(scene); }
+	QStringList textSources() override { return texts; }
 	QString text(const char *key) override
 	{
 		QString k = QString::fromUtf8(key);
@@ -155,7 +228,21 @@ public:
 	}
 	void openFolder(const QString &path) override { opened << path; }
 
+	~FakeProvider()
+	{
+		for (auto &kv : ruleSets)
+			if (kv.second)
+				rules_set_free(kv.second.get());
+	}
+
 	std::map<uint32_t, std::unique_ptr<andross_dock::Status>> conns;
+	std::map<uint32_t, std::unique_ptr<rules_set>> ruleSets;
+	QStringList sceneList{QStringLiteral("Game"), QStringLiteral("Between games"), QStringLiteral("Starting soon")};
+	QHash<QString, QStringList> sourcesOf{
+		{QStringLiteral("Game"), {QStringLiteral("Capture"), QStringLiteral("Hype cam")}}};
+	QStringList texts{QStringLiteral("Scoreboard")};
+	QByteArray lastRules;
+	int setRulesCalls = 0;
 	std::vector<uint32_t> order;
 	uint32_t nextId = 100;
 	QString refuse;
