@@ -93,10 +93,6 @@ Card::Card(uint32_t id, const Text &t, QWidget *parent) : QFrame(parent), id_(id
 	remove_ = new QPushButton(t_("Dock.Remove"), this);
 	remove_->setObjectName(QStringLiteral("remove"));
 	actions_->addWidget(remove_);
-	rulesButton_ = new QPushButton(t_("Dock.Rules"), this);
-	rulesButton_->setObjectName(QStringLiteral("rules"));
-	rulesButton_->setToolTip(t_("Dock.Rules.Tip"));
-	actions_->addWidget(rulesButton_);
 	actions_->addStretch(1);
 	v->addLayout(actions_);
 	error_ = wrapped(this, "error");
@@ -109,7 +105,13 @@ Card::Card(uint32_t id, const Text &t, QWidget *parent) : QFrame(parent), id_(id
 	rulesTitle_ = new QLabel(t_("Rules.Title"), this);
 	rulesTitle_->setObjectName(QStringLiteral("rulesTitle"));
 	rulesTitle_->setFont(bold);
-	sections_->addWidget(rulesTitle_);
+	rulesButton_ = new QPushButton(t_("Dock.Rules"), this);
+	rulesButton_->setObjectName(QStringLiteral("rules"));
+	rulesButton_->setToolTip(t_("Dock.Rules.Tip"));
+	auto *rh = new QHBoxLayout();
+	rh->addWidget(rulesTitle_, 1);
+	rh->addWidget(rulesButton_);
+	sections_->addLayout(rh);
 	rulesBox_ = new QWidget(this);
 	rulesBox_->setObjectName(QStringLiteral("rulesBox"));
 	auto *rv = new QVBoxLayout(rulesBox_);
