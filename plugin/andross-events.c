@@ -112,6 +112,7 @@ static struct {
 static void ui_dispatch(const struct andross_connection *c, const struct game_note *n)
 {
 	andross_recording_note(c, n);
+	andross_score_note(c, n); /* before the rules: a set_end they follow comes from it */
 	andross_rules_note(c, n);
 }
 
@@ -602,6 +603,11 @@ static const struct {
 	{"GetFilterState", andross_filter_request_state},
 	{"GetRules", andross_rules_req_get},
 	{"SetRules", andross_rules_req_set},
+	{"GetScore", andross_req_get_score},
+	{"SetScore", andross_req_set_score},
+	{"ResetScore", andross_req_reset_score},
+	{"SwapScore", andross_req_swap_score},
+	{"GetText", andross_req_get_text},
 };
 
 void andross_vendor_register(void)

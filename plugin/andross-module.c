@@ -667,6 +667,8 @@ bool obs_module_load(void)
 	start_saved();
 	andross_filter_register();
 	andross_hotkeys_start();
+	andross_score_register(); /* after the saved connections: a reset hotkey each */
+	andross_text_register();
 	blog(LOG_INFO, "[andross] engine started: %zu connection%s", andross->n_conns,
 	     andross->n_conns == 1 ? "" : "s");
 	return true;
@@ -696,6 +698,7 @@ void obs_module_unload(void)
 	andross_events_stop();
 	andross_rules_stop();
 	andross_recording_unregister();
+	andross_score_unregister();
 	andross_vendor_unregister();
 	uint64_t t0 = os_gettime_ns();
 	engine_destroy(andross->engine); /* closes sources and relays, finishes every replay, joins every thread */

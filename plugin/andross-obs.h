@@ -165,3 +165,30 @@ int andross_rules_set_json(uint32_t id, const char *json, bool keep_record_games
 /* The vendor requests GetRules and SetRules. */
 void andross_rules_req_get(obs_data_t *req, obs_data_t *resp, void *priv);
 void andross_rules_req_set(obs_data_t *req, obs_data_t *resp, void *priv);
+
+/* ---- set scores (andross-score.c) and the "Slippi Text" source (andross-text.c): docs/obs-sources.md ---- */
+
+/* At load, after the saved connections: scores.json, a reset hotkey per connection; at unload. */
+void andross_score_register(void);
+void andross_score_unregister(void);
+/* A note on the UI thread: game_start and game_end move the score; a set decided goes out as set_end. */
+void andross_score_note(const struct andross_connection *c, const struct game_note *n);
+/* What the text sources show of a connection's score. */
+struct andross_score_view {
+	int scores[SLP_MAX_PLAYERS]; /* by port - 1: the score of the port's side, -1 unknown */
+	unsigned game;               /* the game's number in the set, 0 unknown */
+	uint64_t version;            /* grows with every change of any score */
+};
+/* Copies connection id's score without waiting (the graphics thread). False when busy: try at the next frame. */
+bool andross_score_try(uint32_t id, struct andross_score_view *out);
+uint64_t andross_score_version(void);
+/* Vendor requests GetScore, SetScore, ResetScore, SwapScore {id, ...}. */
+void andross_req_get_score(obs_data_t *req, obs_data_t *resp, void *priv);
+void andross_req_set_score(obs_data_t *req, obs_data_t *resp, void *priv);
+void andross_req_reset_score(obs_data_t *req, obs_data_t *resp, void *priv);
+void andross_req_swap_score(obs_data_t *req, obs_data_t *resp, void *priv);
+
+/* The source andross_text, at load. */
+void andross_text_register(void);
+/* Vendor request GetText {sourceName}: the text an andross_text source shows now (its proc get_text). */
+void andross_req_get_text(obs_data_t *req, obs_data_t *resp, void *priv);

@@ -4,6 +4,8 @@
 # with andross idle and busy, in one run (bench/README.md).
 #
 #   bench/obs/run.sh BUILD_DIR [--seconds S] [--clients N] [--replay FILE]... [--obs-fps N] [--preview on|off]
+#   bench/obs/run.sh BUILD_DIR --text [--seconds S] [--replay FILE]... [--obs-fps N] [--preview on|off]
+#     (a Slippi Text source's latency: text_bench.mjs)
 #   e.g. bench/obs/run.sh build
 #
 # BUILD_DIR holds obs-plugins/bin/andross.so and tools/andross. Needs obs (obs-studio), Xvfb and
@@ -12,7 +14,7 @@
 set -u
 
 if [ $# -lt 1 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
-	sed -n '3,11p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,5 +32,9 @@ command -v Xvfb >/dev/null 2>&1 || missing="$missing Xvfb (apt-get install xvfb)
 if [ -n "$missing" ]; then
 	echo "bench/obs: cannot run; missing:$missing"
 	exit 1
+fi
+if [ "${1:-}" = "--text" ]; then
+	shift
+	ANDROSS_BENCH_COMMAND="$0 $build --text${*:+ $*}" exec "$node" "$here/text_bench.mjs" --build "$build" "$@"
 fi
 ANDROSS_BENCH_COMMAND="$0 $build${*:+ $*}" exec "$node" "$here/obs_bench.mjs" --build "$build" "$@"

@@ -12,7 +12,10 @@
 #include "game_mailbox.h"
 #include "json_reader.h"
 #include "json_writer.h"
+#include "melee_names.h"
+#include "overlay_text.h"
 #include "relay.h"
+#include "set_score.h"
 #include "sim_console.h"
 #include "sim_dolphin.h"
 #include "sim_replay.h"
@@ -71,10 +74,19 @@ int main()
 	bool present[SLP_COMBO_PLAYERS] = {true, false, true, false};
 	slp_combo_init(&combos, present);
 
+	struct overlay_text_input oti;
+	overlay_text_input_init(&oti);
+	char text[32];
+	overlay_text_render("{stage}{p1.name}", &oti, text, sizeof(text));
+	struct set_score ss;
+	set_score_init(&ss, 3);
+	const char *fox = melee_character_name(2);
+
 	std::printf("bytes %d, safe name '%s', cut '%s', relay port %u, state '%s', change '%s', token %s, now %s\n",
 		    appended, name, cut, ro.port, source_state_name(SOURCE_CONNECTED),
 		    discovery_change_name(DISCOVERY_LOST), token ? "non-zero" : "zero", net_now_ms() ? "ok" : "zero");
 	bool ok = appended && !std::strcmp(name, "a_b") && !std::strcmp(cut, "abcdef") &&
-		  ro.port == RELAY_PORT_DEFAULT && token != 0 && have_mailbox && combos.enabled;
+		  ro.port == RELAY_PORT_DEFAULT && token != 0 && have_mailbox && combos.enabled && !text[0] &&
+		  set_score_wins_needed(&ss) == 2 && fox && !std::strcmp(fox, "Fox");
 	return ok ? 0 : 1;
 }
