@@ -101,6 +101,20 @@ Card::Card(uint32_t id, const Text &t, QWidget *parent) : QFrame(parent), id_(id
 	v->addWidget(error_);
 	sections_ = new QVBoxLayout();
 	v->addLayout(sections_);
+	/* the set score, with its Swap and Reset buttons */
+	auto *sh = new QHBoxLayout();
+	score_ = wrapped(this, "score");
+	sh->addWidget(score_, 1);
+	scoreSwap_ = new QPushButton(t_("Dock.Score.Swap"), this);
+	scoreSwap_->setObjectName(QStringLiteral("scoreSwap"));
+	scoreSwap_->setToolTip(t_("Dock.Score.Swap.Tip"));
+	sh->addWidget(scoreSwap_);
+	scoreReset_ = new QPushButton(t_("Dock.Score.Reset"), this);
+	scoreReset_->setObjectName(QStringLiteral("scoreReset"));
+	scoreReset_->setToolTip(t_("Dock.Score.Reset.Tip"));
+	sh->addWidget(scoreReset_);
+	sections_->addLayout(sh);
+	score_->setText(t_("Dock.Score.None"));
 	/* the rule list: a title and a line per rule, below it the reason of a broken one */
 	rulesTitle_ = new QLabel(t_("Rules.Title"), this);
 	rulesTitle_->setObjectName(QStringLiteral("rulesTitle"));
@@ -127,6 +141,16 @@ Card::Card(uint32_t id, const Text &t, QWidget *parent) : QFrame(parent), id_(id
 	connect(edit_, &QPushButton::clicked, this, [this] { Q_EMIT editClicked(id_); });
 	connect(remove_, &QPushButton::clicked, this, [this] { Q_EMIT removeClicked(id_); });
 	connect(rulesButton_, &QPushButton::clicked, this, [this] { Q_EMIT rulesClicked(id_); });
+	connect(scoreReset_, &QPushButton::clicked, this, [this] { Q_EMIT scoreResetClicked(id_); });
+	connect(scoreSwap_, &QPushButton::clicked, this, [this] { Q_EMIT scoreSwapClicked(id_); });
+}
+
+void Card::applyScore(const ScoreView &v)
+{
+	scoreView_ = v;
+	if (score_->text() != v.text)
+		score_->setText(v.text);
+	scoreSwap_->setEnabled(v.hasPair);
 }
 
 void Card::applyRules(const QByteArray &json)
@@ -225,6 +249,12 @@ QJsonObject Card::dump() const
 					 {QStringLiteral("reason"), r.reason}});
 	o[QStringLiteral("rules")] = rules;
 	o[QStringLiteral("recordGames")] = rules_.recordGames;
+	QJsonArray sides;
+	for (int k = 0; scoreView_.hasPair && k < 2; k++)
+		sides.append(QJsonObject{{QStringLiteral("name"), scoreView_.sides[k].name},
+					 {QStringLiteral("points"), (qint64)scoreView_.sides[k].points}});
+	o[QStringLiteral("score")] =
+		QJsonObject{{QStringLiteral("text"), score_->text()}, {QStringLiteral("sides"), sides}};
 	QJsonObject at;
 	at[QStringLiteral("connect")] = screenCentre(connect_);
 	at[QStringLiteral("relay")] = screenCentre(relay_);
@@ -234,6 +264,8 @@ QJsonObject Card::dump() const
 	at[QStringLiteral("edit")] = screenCentre(edit_);
 	at[QStringLiteral("remove")] = screenCentre(remove_);
 	at[QStringLiteral("rules")] = screenCentre(rulesButton_);
+	at[QStringLiteral("scoreReset")] = screenCentre(scoreReset_);
+	at[QStringLiteral("scoreSwap")] = screenCentre(scoreSwap_);
 	o[QStringLiteral("at")] = at;
 	return o;
 }

@@ -148,6 +148,15 @@ void Dock::refresh()
 			connect(c, &Card::editClicked, this, &Dock::openEdit);
 			connect(c, &Card::removeClicked, this, &Dock::askRemove);
 			connect(c, &Card::rulesClicked, this, &Dock::openRules);
+			auto scoreOp = [this](uint32_t cid, bool reset) {
+				QString err;
+				bool ok = reset ? p_->resetScore(cid, err) : p_->swapScore(cid, err);
+				if (Card *card = cards_.value(cid))
+					card->showError(ok ? QString() : err);
+				refresh();
+			};
+			connect(c, &Card::scoreResetClicked, this, [scoreOp](uint32_t cid) { scoreOp(cid, true); });
+			connect(c, &Card::scoreSwapClicked, this, [scoreOp](uint32_t cid) { scoreOp(cid, false); });
 		}
 		if (list_->indexOf(c) != index) {
 			list_->removeWidget(c);
@@ -158,6 +167,9 @@ void Dock::refresh()
 		c->apply(makeCardView(*st_, t_), relaySetting);
 		if (clientsDlg_ && clientsDlg_->id() == id)
 			clientsDlg_->apply(*st_);
+		QByteArray score;
+		if (p_->score(id, score))
+			c->applyScore(makeScoreView(score, *st_, t_));
 		QByteArray rules;
 		if (p_->rules(id, rules))
 			c->applyRules(rules);

@@ -134,6 +134,23 @@ public:
 		err = QString::fromUtf8(e);
 		return ok;
 	}
+	static bool scoreOp(uint32_t id, dock_glue_score_op op, QByteArray *json, QString &err)
+	{
+		char e[256] = "";
+		char *j = dock_glue_score(id, op, e, sizeof(e));
+		err = QString::fromUtf8(e);
+		if (j && json)
+			*json = QByteArray(j);
+		dock_glue_free(j);
+		return j != nullptr;
+	}
+	bool score(uint32_t id, QByteArray &json) override
+	{
+		QString err;
+		return scoreOp(id, DOCK_GLUE_SCORE_GET, &json, err);
+	}
+	bool resetScore(uint32_t id, QString &err) override { return scoreOp(id, DOCK_GLUE_SCORE_RESET, nullptr, err); }
+	bool swapScore(uint32_t id, QString &err) override { return scoreOp(id, DOCK_GLUE_SCORE_SWAP, nullptr, err); }
 	/* OBS's own lists, asked on the UI thread */
 	QStringList scenes() override
 	{

@@ -131,6 +131,29 @@ void dock_glue_free(void *p)
 	bfree(p);
 }
 
+char *dock_glue_score(uint32_t id, enum dock_glue_score_op op, char *err, size_t err_size)
+{
+	if (not_ready(err, err_size))
+		return NULL;
+	obs_data_t *req = obs_data_create();
+	obs_data_t *resp = obs_data_create();
+	obs_data_set_int(req, "id", id);
+	if (op == DOCK_GLUE_SCORE_RESET)
+		andross_req_reset_score(req, resp, NULL);
+	else if (op == DOCK_GLUE_SCORE_SWAP)
+		andross_req_swap_score(req, resp, NULL);
+	else
+		andross_req_get_score(req, resp, NULL);
+	const char *e = obs_data_get_string(resp, "error");
+	const char *json = *e ? NULL : obs_data_get_json(resp);
+	char *out = json ? bstrdup(json) : NULL;
+	if (!out)
+		snprintf(err, err_size, "%s", *e ? e : "out of memory");
+	obs_data_release(req);
+	obs_data_release(resp);
+	return out;
+}
+
 /* ---- GetDock ---- */
 
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;

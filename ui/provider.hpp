@@ -63,6 +63,11 @@ public:
 	virtual QStringList scenes() = 0;
 	virtual QStringList sceneSources(const QString &scene) = 0;
 	virtual QStringList textSources() = 0;
+	/* A connection's set score as GetScore answers it ({id, bestOf, ..., sides: [{score, players: [{port, key}]}]});
+	 * and ResetScore, SwapScore: true with the score after it, false with err. */
+	virtual bool score(uint32_t id, QByteArray &json) = 0;
+	virtual bool resetScore(uint32_t id, QString &err) = 0;
+	virtual bool swapScore(uint32_t id, QString &err) = 0;
 	/* The user-visible text of a data/locale key ("Dock.Title"). */
 	virtual QString text(const char *key) = 0;
 	/* Opens a folder in the desktop's file manager. */

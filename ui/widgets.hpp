@@ -8,6 +8,7 @@
 
 #include "provider.hpp"
 #include "rules_view.hpp"
+#include "score_view.hpp"
 #include "validate.hpp"
 #include "view.hpp"
 
@@ -60,9 +61,13 @@ public:
 	/* The rule list (GetRules's answer); the words change only when the answer does. */
 	void applyRules(const QByteArray &json);
 	const RulesView &rules() const { return rules_; }
+	/* The set score and its Reset and Swap buttons. */
+	void applyScore(const ScoreView &v);
 
 Q_SIGNALS:
 	void rulesClicked(uint32_t id);
+	void scoreResetClicked(uint32_t id);
+	void scoreSwapClicked(uint32_t id);
 	void connectClicked(uint32_t id, bool connect);
 	void relayToggled(uint32_t id, bool on);
 	void copyClicked(uint32_t id);
@@ -86,6 +91,9 @@ private:
 	QWidget *rulesBox_;
 	QByteArray rulesJson_;
 	RulesView rules_;
+	QLabel *score_;
+	QPushButton *scoreReset_, *scoreSwap_;
+	ScoreView scoreView_;
 };
 
 /* One rule, added or edited: the events, conditions and actions of docs/automation.md, the scene and source pickers

@@ -8,6 +8,7 @@
 
 #include "provider.hpp"
 #include "rules.h"
+#include "set_score.h"
 #include "json_writer.h"
 
 #include <QFile>
@@ -210,6 +211,67 @@ public:
 		ruleSets[id] = std::move(s);
 		return true;
 	}
+	/* Set scores kept by the core's own set_score, written as GetScore answers. */
+	bool score(uint32_t id, QByteArray &json) override
+	{
+		if (!conns.count(id))
+			return false;
+		set_score &sc = scoreOf(id);
+		bytes out;
+		bytes_init(&out, 0);
+		json_writer jw;
+		jw_init(&jw, &out);
+		jw_object_begin(&jw, nullptr);
+		jw_int(&jw, "id", id);
+		set_score_json(&jw, &sc);
+		jw_object_end(&jw);
+		json = QByteArray((const char *)out.data, (int)out.len);
+		bytes_free(&out);
+		return true;
+	}
+	bool resetScore(uint32_t id, QString &err) override
+	{
+		scoreCalls++;
+		if (!conns.count(id) || !refuse.isEmpty()) {
+			err = refuse.isEmpty() ? QStringLiteral("no connection %1").arg(id) : refuse;
+			return false;
+		}
+		set_score_reset(&scoreOf(id));
+		return true;
+	}
+	bool swapScore(uint32_t id, QString &err) override
+	{
+		scoreCalls++;
+		if (!conns.count(id) || !refuse.isEmpty()) {
+			err = refuse.isEmpty() ? QStringLiteral("no connection %1").arg(id) : refuse;
+			return false;
+		}
+		set_score_swap(&scoreOf(id));
+		return true;
+	}
+	set_score &scoreOf(uint32_t id)
+	{
+		auto it = scores.find(id);
+		if (it == scores.end()) {
+			set_score sc;
+			set_score_init(&sc, 0);
+			it = scores.emplace(id, sc).first;
+		}
+		return it->second;
+	}
+	/* A singles game between two ports (codes "" : by port), won by `winner` (a port; 0: no winner). */
+	void playGame(uint32_t id, int portA, const char *codeA, int portB, const char *codeB, int winner)
+	{
+		set_score_player players[SLP_MAX_PLAYERS] = {};
+		players[0].present = players[1].present = true;
+		players[0].port = (uint8_t)portA;
+		players[1].port = (uint8_t)portB;
+		qstrncpy(players[0].connect_code, codeA, sizeof(players[0].connect_code));
+		qstrncpy(players[1].connect_code, codeB, sizeof(players[1].connect_code));
+		set_score_game_start(&scoreOf(id), players, false);
+		uint8_t w = (uint8_t)winner;
+		set_score_game_end(&scoreOf(id), &w, winner ? 1 : 0, nullptr);
+	}
 	QStringList scenes() override { return sceneList; }
 	QStringList sceneSources(const QString &scene) override { return sourcesOf.value(scene); }
 	QStringList textSources() override { return texts; }
@@ -243,6 +305,8 @@ public:
 	QStringList texts{QStringLiteral("Scoreboard")};
 	QByteArray lastRules;
 	int setRulesCalls = 0;
+	std::map<uint32_t, set_score> scores;
+	int scoreCalls = 0;
 	std::vector<uint32_t> order;
 	uint32_t nextId = 100;
 	QString refuse;

@@ -9,6 +9,7 @@
  */
 #include "fake_provider.hpp"
 #include "rules_view.hpp"
+#include "score_view.hpp"
 #include "validate.hpp"
 #include "view.hpp"
 #include "widgets.hpp"
@@ -35,6 +36,9 @@
 #include <unistd.h>
 
 using namespace andross_dock;
+
+/* JSON written as it is, as a string (not a raw string literal: Qt 5's moc cannot read those) */
+#define JSON(...) #__VA_ARGS__
 
 static void setPlayer(game_player_snapshot &p, int port, int character, const char *name, const char *code, int stocks,
 		      float percent)
@@ -315,20 +319,42 @@ private Q_SLOTS:
 		auto words = [this](const char *json) {
 			return ruleWords(QJsonDocument::fromJson(json).object(), t);
 		};
-		QCOMPARE(
-			words(R"({"event":"combo","port":1,"minDamage":60,"kill":true,"action":"save_replay_buffer"})"),
-			QStringLiteral("Combo (P1, at least 60% or a kill) → save the replay buffer"));
-		QCOMPARE(words(R"({"event":"last_stock","connectCode":"ABCD#123","character":2,"action":"show_source",
-				   "scene":"Game","source":"Hype cam","delayMs":500})"),
+		QCOMPARE(words(JSON({
+				 "event": "combo",
+				 "port": 1,
+				 "minDamage": 60,
+				 "kill": true,
+				 "action": "save_replay_buffer"
+			 })),
+			 QStringLiteral("Combo (P1, at least 60% or a kill) → save the replay buffer"));
+		QCOMPARE(words(JSON({
+				 "event": "last_stock",
+				 "connectCode": "ABCD#123",
+				 "character": 2,
+				 "action": "show_source",
+				 "scene": "Game",
+				 "source": "Hype cam",
+				 "delayMs": 500
+			 })),
 			 QStringLiteral("Last stock (ABCD#123, Fox) → show Hype cam in Game after 0.5 s"));
 		QCOMPARE(
-			words(R"({"event":"menus","seconds":60,"action":"switch_scene","scene":"Starting soon",
-				   "toPreview":true,"enabled":false})"),
+			words(JSON({
+				"event": "menus",
+				"seconds": 60,
+				"action": "switch_scene",
+				"scene": "Starting soon",
+				"toPreview": true,
+				"enabled": false
+			})),
 			QStringLiteral("In the menus for 60 s → switch to scene Starting soon (to the preview) (off)"));
-		QCOMPARE(
-			words(R"({"event":"set_end","action":"set_text_template","source":"Scoreboard","template":"{p1.name} wins!"})"),
-			QStringLiteral("Set end → set Scoreboard's template to “{p1.name} wins!”"));
-		QCOMPARE(words(R"({"event":"connection_lost","action":"stop_recording"})"),
+		QCOMPARE(words(JSON({
+				 "event": "set_end",
+				 "action": "set_text_template",
+				 "source": "Scoreboard",
+				 "template": "{p1.name} wins!"
+			 })),
+			 QStringLiteral("Set end → set Scoreboard's template to “{p1.name} wins!”"));
+		QCOMPARE(words(JSON({"event": "connection_lost", "action": "stop_recording"})),
 			 QStringLiteral("Connection lost → stop recording"));
 	}
 
@@ -349,9 +375,17 @@ private Q_SLOTS:
 
 		/* a change made elsewhere (SetRules over obs-websocket) reaches the card with the polling alone */
 		QString err;
-		QVERIFY(p->setRules(1, R"({"rules":[{"event":"game_start","action":"switch_scene","scene":"Nope"},
-			{"event":"game_end","action":"hide_source","scene":"Game","source":"Gone"}],
-			"recordGames":{"enabled":true,"stopAfterMs":4000}})",
+		QVERIFY(p->setRules(1, JSON({
+					    "rules": [
+						    {"event": "game_start", "action": "switch_scene", "scene": "Nope"}, {
+							    "event": "game_end",
+							    "action": "hide_source",
+							    "scene": "Game",
+							    "source": "Gone"
+						    }
+					    ],
+					    "recordGames": {"enabled": true, "stopAfterMs": 4000}
+				    }),
 				    err));
 		QTRY_COMPARE_WITH_TIMEOUT(card->findChildren<QLabel *>(QStringLiteral("rule")).first()->text(),
 					  QStringLiteral("Game start → switch to scene Nope"), 2000);
@@ -372,7 +406,7 @@ private Q_SLOTS:
 		p->sourcesOf[QStringLiteral("Game")] << QStringLiteral("Gone");
 		QTRY_COMPARE_WITH_TIMEOUT(card->findChildren<QLabel *>(QStringLiteral("ruleBroken")).size(), 0, 2000);
 		/* none at all */
-		QVERIFY(p->setRules(1, R"({"rules":[]})", err));
+		QVERIFY(p->setRules(1, JSON({"rules": []}), err));
 		QTRY_COMPARE_WITH_TIMEOUT(card->findChildren<QLabel *>(QStringLiteral("rule")).first()->text(),
 					  tx("Rules.None"), 2000);
 	}
@@ -442,14 +476,26 @@ private Q_SLOTS:
 		QCOMPARE(child<QLabel>(&dlg, "saveError")->text(), tx("Dock.Error.Save").arg(refusal));
 		refusal.clear();
 		QVERIFY(dlg.save());
-		QCOMPARE(applied, QJsonDocument::fromJson(R"({"event":"menus","seconds":90,"action":"switch_scene",
-			"scene":"Starting soon","delayMs":2500})")
+		QCOMPARE(applied, QJsonDocument::fromJson(JSON({
+					  "event": "menus",
+					  "seconds": 90,
+					  "action": "switch_scene",
+					  "scene": "Starting soon",
+					  "delayMs": 2500
+				  }))
 					  .object());
 
 		/* the source picker: the scene's sources for show/hide, the Slippi Text sources for a template */
 		RuleDialog d2(p, t,
-			      QJsonDocument::fromJson(R"({"event":"combo","minDamage":60,"kill":true,
-			"action":"show_source","scene":"Game","source":"Hype cam","optional":true})")
+			      QJsonDocument::fromJson(JSON({
+				      "event": "combo",
+				      "minDamage": 60,
+				      "kill": true,
+				      "action": "show_source",
+				      "scene": "Game",
+				      "source": "Hype cam",
+				      "optional": true
+			      }))
 				      .object(),
 			      [](const QJsonObject &, QString &) { return true; });
 		QComboBox *source = child<QComboBox>(&d2, "source");
@@ -457,8 +503,15 @@ private Q_SLOTS:
 		QCOMPARE(source->currentText(), QStringLiteral("Hype cam"));
 		QCOMPARE(child<QLineEdit>(&d2, "minDamage")->text(), QStringLiteral("60"));
 		QVERIFY(child<QCheckBox>(&d2, "kill")->isChecked());
-		QCOMPARE(d2.rule(), QJsonDocument::fromJson(R"({"event":"combo","minDamage":60,"kill":true,
-			"action":"show_source","scene":"Game","source":"Hype cam","optional":true})")
+		QCOMPARE(d2.rule(), QJsonDocument::fromJson(JSON({
+					    "event": "combo",
+					    "minDamage": 60,
+					    "kill": true,
+					    "action": "show_source",
+					    "scene": "Game",
+					    "source": "Hype cam",
+					    "optional": true
+				    }))
 					    .object());
 		QComboBox *action = child<QComboBox>(&d2, "action");
 		action->setCurrentIndex(action->findData(QStringLiteral("set_text_template")));
@@ -498,10 +551,15 @@ private Q_SLOTS:
 		QVERIFY(p->rules(1, json));
 		RulesView v = readRules(json, t);
 		QCOMPARE(v.rows.size(), (size_t)3);
-		QCOMPARE(v.rows[2].rule,
-			 QJsonDocument::fromJson(R"({"event":"game_start","port":2,"action":"start_recording",
-			"delayMs":0,"enabled":true,"optional":false})")
-				 .object());
+		QCOMPARE(v.rows[2].rule, QJsonDocument::fromJson(JSON({
+						 "event": "game_start",
+						 "port": 2,
+						 "action": "start_recording",
+						 "delayMs": 0,
+						 "enabled": true,
+						 "optional": false
+					 }))
+						 .object());
 		QCOMPARE(v.rows[2].words, QStringLiteral("Game start (P2) → start recording"));
 		QCOMPARE(list->count(), 3);
 		dock.refresh();
@@ -559,6 +617,71 @@ private Q_SLOTS:
 		QJsonObject d = dock.dump().value(QStringLiteral("rules")).toObject();
 		QCOMPARE(d.value(QStringLiteral("rows")).toArray().size(), 2);
 		QCOMPARE(d.value(QStringLiteral("recordGames")).toBool(), true);
+	}
+
+	void scoreRow()
+	{
+		Status &st = p->put(1, QStringLiteral("Setup 1"), QStringLiteral("console://10.0.0.5"));
+		Dock dock(p);
+		dock.setPolling(false);
+		dock.show();
+		Card *card = dock.card(1);
+		QLabel *score = child<QLabel>(card, "score");
+		QCOMPARE(score->text(), tx("Dock.Score.None"));
+		QVERIFY(!child<QPushButton>(card, "scoreSwap")->isEnabled());
+		/* two games between the same players (the core's set_score): 2 - 0 for the first side */
+		p->playGame(1, 1, "MANG#0", 2, "", 1);
+		p->playGame(1, 1, "MANG#0", 2, "", 1);
+		st.running = true;
+		st.s.state = SOURCE_CONNECTED;
+		st.s.game.in_game = true;
+		setPlayer(st.s.game.players[0], 1, 2, "Mango", "MANG#0", 4, 0);
+		dock.refresh();
+		QCOMPARE(score->text(), QStringLiteral("Mango (MANG#0) 2 – 0 P2"));
+		QVERIFY(child<QPushButton>(card, "scoreSwap")->isEnabled());
+		/* Swap: the sides trade places */
+		QTest::mouseClick(child<QPushButton>(card, "scoreSwap"), Qt::LeftButton);
+		QCOMPARE(score->text(), QStringLiteral("P2 0 – 2 Mango (MANG#0)"));
+		/* a best-of, and the set over */
+		char err[160];
+		QCOMPARE(set_score_set_best_of(&p->scoreOf(1), 3, err, sizeof(err)), 0);
+		dock.refresh();
+		QCOMPARE(score->text(), QStringLiteral("P2 0 – 2 Mango (MANG#0) (best of 3): set over"));
+		/* Reset: both to 0, the players stay */
+		QTest::mouseClick(child<QPushButton>(card, "scoreReset"), Qt::LeftButton);
+		QCOMPARE(p->scoreCalls, 2);
+		QCOMPARE(score->text(), QStringLiteral("P2 0 – 0 Mango (MANG#0) (best of 3)"));
+		QJsonObject d = card->dump().value(QStringLiteral("score")).toObject();
+		QCOMPARE(d.value(QStringLiteral("sides")).toArray().size(), 2);
+		QCOMPARE(
+			d.value(QStringLiteral("sides")).toArray()[1].toObject().value(QStringLiteral("name")).toString(),
+			QStringLiteral("Mango (MANG#0)"));
+		/* the module refuses: the reason below the buttons */
+		p->refuse = QStringLiteral("andross is not running");
+		QTest::mouseClick(child<QPushButton>(card, "scoreReset"), Qt::LeftButton);
+		QCOMPARE(child<QLabel>(card, "error")->text(), p->refuse);
+		p->refuse.clear();
+		/* doubles: two players a side */
+		ScoreView v = makeScoreView(
+			JSON({
+				"id": 1,
+				"bestOf": 0,
+				"ended": false,
+				"sides": [
+					{
+						"score": 1,
+						"players": [{"port": 1, "key": "AAAA#1"}, {"port": 3, "key": "CCCC#3"}]
+					},
+					{
+						"score": 0,
+						"players": [{"port": 2, "key": "port 2"}, {"port": 4, "key": "DDDD#4"}]
+					}
+				]
+			}),
+			st, t);
+		QCOMPARE(v.text,
+			 QStringLiteral("Mango (AAAA#1) & CCCC#3 1 – 0 P2 & DDDD#4")); /* port 1 is Mango in the game */
+		QVERIFY(!makeScoreView("not json", st, t).ok);
 	}
 
 	void checks()
