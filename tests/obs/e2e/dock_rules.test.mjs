@@ -4,7 +4,8 @@
 //   took is printed;
 // - through the rules dialog: the broken rule removed, and a rule "game start -> switch to scene Dock scene" added
 //   with the rule editor (a scene made with obs-websocket, typed into the scene picker); GetRules has it;
-// - it works: `andross console-sim` starts a game and OBS's program scene becomes "Dock scene".
+// - it works: `andross console-sim` starts a game and OBS's program scene becomes "Dock scene";
+// - the card's score row: the game's point, then its Swap and Reset buttons (clicked through X) as GetScore reports.
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import test from 'node:test';
@@ -116,6 +117,33 @@ test('the dock edits rules: SetRules shows in the card, a rule added in the dial
   }, 5000);
   console.log(`OBS log: ${logged.join(' | ')}`);
   assert.ok(logged.some((l) => /Setup 1: game_start -> switch_scene Dock scene/.test(l)));
+
+  // The score row: the game's winner has a point; Swap and Reset from the card, as GetScore reports.
+  await obs.waitEvents('game_end', 1, 30000, id);
+  const scored = (d) => {
+    const s = card(d, 'Setup 1').score;
+    return s.sides.length === 2 && s.sides[0].points + s.sides[1].points === 1 && d;
+  };
+  dock = await obs.waitDock(scored, 5000, 'the point on the card');
+  let score = await obs.vendorOk('GetScore', { id });
+  const shownScore = card(dock, 'Setup 1').score;
+  console.log(`the card's score: ${shownScore.text}; GetScore: ${JSON.stringify(score.sides)}`);
+  assert.deepEqual(shownScore.sides.map((s) => s.points), score.sides.map((s) => s.score));
+  assert.match(shownScore.text, /^.+ [01] – [01] .+$/);
+  const before = score.sides.map((s) => s.score);
+  await clickUntil(obs, (d) => card(d, 'Setup 1').at.scoreSwap,
+    (d) => card(d, 'Setup 1').score.sides[0].points === before[1], 'Swap');
+  score = await obs.vendorOk('GetScore', { id });
+  assert.deepEqual(score.sides.map((s) => s.score), [before[1], before[0]], 'GetScore: the sides swapped');
+  await clickUntil(obs, (d) => card(d, 'Setup 1').at.scoreReset,
+    (d) => card(d, 'Setup 1').score.sides.every((s) => s.points === 0), 'Reset');
+  score = await obs.vendorOk('GetScore', { id });
+  assert.deepEqual(score.sides.map((s) => s.score), [0, 0], 'GetScore: zeroed by the Reset button');
+  assert.equal(score.sides.length, 2, 'the players stay');
+
+  await obs.vendorOk('SetRules', { id, rules: [...got.rules, { event: 'game_end', action: 'hide_source', scene: 'Lobby', source: 'Gone', delayMs: 3000 }] });
+  await obs.waitDock((d) => card(d, 'Setup 1').rules.length === 2 && d, 5000, 'two rules');
+  console.log(`screenshot: ${await obs.shot('dock-rules')}`);
 
   const hb = (await obs.dock()).heartbeat;
   console.log(`UI thread: max gap ${hb.maxGapMs.toFixed(1)} ms, longest dock refresh ${hb.maxRefreshMs.toFixed(2)} ms`);
