@@ -169,6 +169,11 @@ void andross_rules_save(uint32_t id, obs_data_t *conn);
 bool andross_rules_load(uint32_t id, obs_data_t *conn);
 /* A connection removed: its rules and what waits for it go. */
 void andross_rules_forget(uint32_t id);
+/* What GetRules answers ({id, rules, recordGames, broken}), as JSON to bfree; NULL: no such connection, or out of
+ * memory. And what SetRules does with {rules, recordGames?} (keep_record_games: recordGames was left out): 0, or -1
+ * with err and nothing changed. The dock calls these on the UI thread. */
+char *andross_rules_get_json(uint32_t id);
+int andross_rules_set_json(uint32_t id, const char *json, bool keep_record_games, char *err, size_t err_size);
 /* The vendor requests GetRules and SetRules. */
 void andross_rules_req_get(obs_data_t *req, obs_data_t *resp, void *priv);
 void andross_rules_req_set(obs_data_t *req, obs_data_t *resp, void *priv);

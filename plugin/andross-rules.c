@@ -795,9 +795,12 @@ static bool request_conn(obs_data_t *req, obs_data_t *resp, uint32_t *id)
 	return true;
 }
 
-/* {id, rules, recordGames, broken: [{index, reason}]} into resp. */
-static void answer_rules(uint32_t id, obs_data_t *resp)
+/* {id, rules, recordGames, broken: [{index, reason, optional}]}: what GetRules answers and the dock shows. */
+char *andross_rules_get_json(uint32_t id)
 {
+	struct andross_connection c;
+	if (!andross_connection_get(id, &c))
+		return NULL;
 	struct rules_set s;
 	rules_set_init(&s);
 	pthread_mutex_lock(&R.lock);
@@ -825,9 +828,50 @@ static void answer_rules(uint32_t id, obs_data_t *resp)
 	jw_array_end(&jw);
 	jw_object_end(&jw);
 	rules_set_free(&s);
-	obs_data_t *d = ok && jw.ok && bytes_append_byte(&out, 0) ? obs_data_create_from_json((const char *)out.data)
-								  : NULL;
+	char *json = ok && jw.ok && bytes_append_byte(&out, 0) ? bstrdup((const char *)out.data) : NULL;
 	bytes_free(&out);
+	return json;
+}
+
+int andross_rules_set_json(uint32_t id, const char *json, bool keep_record_games, char *err, size_t err_size)
+{
+	struct andross_connection c;
+	if (!andross_connection_get(id, &c)) {
+		snprintf(err, err_size, "no connection %u", id);
+		return -1;
+	}
+	struct rules_set s;
+	rules_set_init(&s);
+	if (rules_parse(&s, json, strlen(json), err, err_size) < 0)
+		return -1;
+	pthread_mutex_lock(&R.lock);
+	struct conn_rules *cr = get_locked(id);
+	if (cr) {
+		if (keep_record_games) {
+			s.record_games = cr->set.record_games;
+			s.record_stop_ms = cr->set.record_stop_ms;
+		}
+		rules_set_free(&cr->set);
+		cr->set = s;
+		s.rules = NULL;
+	}
+	pthread_mutex_unlock(&R.lock);
+	rules_set_free(&s);
+	if (!cr) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	blog(LOG_INFO, "[andross] connection %u: rules set", id);
+	andross_settings_save();
+	log_all_broken(id);
+	return 0;
+}
+
+static void answer_rules(uint32_t id, obs_data_t *resp)
+{
+	char *json = andross_rules_get_json(id);
+	obs_data_t *d = json ? obs_data_create_from_json(json) : NULL;
+	bfree(json);
 	if (d)
 		obs_data_apply(resp, d);
 	else
@@ -850,36 +894,14 @@ void andross_rules_req_set(obs_data_t *req, obs_data_t *resp, void *priv)
 	if (!request_conn(req, resp, &id))
 		return;
 	const char *json = obs_data_get_json(req);
-	struct rules_set s;
-	rules_set_init(&s);
-	char err[256];
-	if (!json || rules_parse(&s, json, strlen(json), err, sizeof(err)) < 0) {
-		obs_data_set_string(resp, "error", json ? err : "out of memory");
-		return;
-	}
 	obs_data_item_t *it = obs_data_item_byname(req, "recordGames");
 	bool has_record = it != NULL;
 	obs_data_item_release(&it);
-	pthread_mutex_lock(&R.lock);
-	struct conn_rules *cr = get_locked(id);
-	if (cr) {
-		if (!has_record) {
-			s.record_games = cr->set.record_games;
-			s.record_stop_ms = cr->set.record_stop_ms;
-		}
-		rules_set_free(&cr->set);
-		cr->set = s;
-		s.rules = NULL;
-	}
-	pthread_mutex_unlock(&R.lock);
-	rules_set_free(&s);
-	if (!cr) {
-		obs_data_set_string(resp, "error", "out of memory");
+	char err[256];
+	if (!json || andross_rules_set_json(id, json, !has_record, err, sizeof(err)) < 0) {
+		obs_data_set_string(resp, "error", json ? err : "out of memory");
 		return;
 	}
-	blog(LOG_INFO, "[andross] connection %u: rules set", id);
-	andross_settings_save();
-	log_all_broken(id);
 	answer_rules(id, resp);
 }
 

@@ -101,6 +101,37 @@ Card::Card(uint32_t id, const Text &t, QWidget *parent) : QFrame(parent), id_(id
 	v->addWidget(error_);
 	sections_ = new QVBoxLayout();
 	v->addLayout(sections_);
+	/* the set score, with its Swap and Reset buttons */
+	auto *sh = new QHBoxLayout();
+	score_ = wrapped(this, "score");
+	sh->addWidget(score_, 1);
+	scoreSwap_ = new QPushButton(t_("Dock.Score.Swap"), this);
+	scoreSwap_->setObjectName(QStringLiteral("scoreSwap"));
+	scoreSwap_->setToolTip(t_("Dock.Score.Swap.Tip"));
+	sh->addWidget(scoreSwap_);
+	scoreReset_ = new QPushButton(t_("Dock.Score.Reset"), this);
+	scoreReset_->setObjectName(QStringLiteral("scoreReset"));
+	scoreReset_->setToolTip(t_("Dock.Score.Reset.Tip"));
+	sh->addWidget(scoreReset_);
+	sections_->addLayout(sh);
+	score_->setText(t_("Dock.Score.None"));
+	/* the rule list: a title and a line per rule, below it the reason of a broken one */
+	rulesTitle_ = new QLabel(t_("Rules.Title"), this);
+	rulesTitle_->setObjectName(QStringLiteral("rulesTitle"));
+	rulesTitle_->setFont(bold);
+	rulesButton_ = new QPushButton(t_("Dock.Rules"), this);
+	rulesButton_->setObjectName(QStringLiteral("rules"));
+	rulesButton_->setToolTip(t_("Dock.Rules.Tip"));
+	auto *rh = new QHBoxLayout();
+	rh->addWidget(rulesTitle_, 1);
+	rh->addWidget(rulesButton_);
+	sections_->addLayout(rh);
+	rulesBox_ = new QWidget(this);
+	rulesBox_->setObjectName(QStringLiteral("rulesBox"));
+	auto *rv = new QVBoxLayout(rulesBox_);
+	rv->setContentsMargins(8, 0, 0, 0);
+	rv->setSpacing(1);
+	sections_->addWidget(rulesBox_);
 
 	connect(connect_, &QPushButton::clicked, this, [this] { Q_EMIT connectClicked(id_, !view_.running); });
 	connect(relay_, &QCheckBox::clicked, this, [this](bool on) { Q_EMIT relayToggled(id_, on); });
@@ -109,6 +140,52 @@ Card::Card(uint32_t id, const Text &t, QWidget *parent) : QFrame(parent), id_(id
 	connect(folder_, &QPushButton::clicked, this, [this] { Q_EMIT folderClicked(id_); });
 	connect(edit_, &QPushButton::clicked, this, [this] { Q_EMIT editClicked(id_); });
 	connect(remove_, &QPushButton::clicked, this, [this] { Q_EMIT removeClicked(id_); });
+	connect(rulesButton_, &QPushButton::clicked, this, [this] { Q_EMIT rulesClicked(id_); });
+	connect(scoreReset_, &QPushButton::clicked, this, [this] { Q_EMIT scoreResetClicked(id_); });
+	connect(scoreSwap_, &QPushButton::clicked, this, [this] { Q_EMIT scoreSwapClicked(id_); });
+}
+
+void Card::applyScore(const ScoreView &v)
+{
+	scoreView_ = v;
+	if (score_->text() != v.text)
+		score_->setText(v.text);
+	scoreSwap_->setEnabled(v.hasPair);
+}
+
+void Card::applyRules(const QByteArray &json)
+{
+	if (json == rulesJson_)
+		return;
+	rulesJson_ = json;
+	rules_ = readRules(json, t_);
+	QLayout *l = rulesBox_->layout();
+	while (QLayoutItem *it = l->takeAt(0)) {
+		delete it->widget();
+		delete it;
+	}
+	if (rules_.rows.empty()) {
+		QLabel *none = wrapped(rulesBox_, "rule");
+		none->setText(t_("Rules.None"));
+		l->addWidget(none);
+	}
+	for (const RuleRow &r : rules_.rows) {
+		QLabel *line = wrapped(rulesBox_, "rule");
+		line->setText(r.words);
+		l->addWidget(line);
+		if (r.broken) {
+			QLabel *why = wrapped(rulesBox_, "ruleBroken");
+			why->setText(t_(r.optional ? "Rules.Skipped" : "Rules.Broken").arg(r.reason));
+			why->setStyleSheet(r.optional ? QStringLiteral("color: #808080;")
+						      : QStringLiteral("color: #c03030;"));
+			l->addWidget(why);
+		}
+	}
+	if (rules_.recordGames) {
+		QLabel *rec = wrapped(rulesBox_, "ruleRecord");
+		rec->setText(t_("Rules.Words.RecordGames").arg(QString::number(rules_.stopAfterMs / 1000.0, 'g', 8)));
+		l->addWidget(rec);
+	}
 }
 
 void Card::apply(const CardView &v, bool relaySetting)
@@ -164,6 +241,20 @@ QJsonObject Card::dump() const
 	o[QStringLiteral("replay")] = replay_->text();
 	o[QStringLiteral("connectText")] = connect_->text();
 	o[QStringLiteral("error")] = error_->isVisible() ? error_->text() : QString();
+	QJsonArray rules;
+	for (const RuleRow &r : rules_.rows)
+		rules.append(QJsonObject{{QStringLiteral("text"), r.words},
+					 {QStringLiteral("broken"), r.broken && !r.optional},
+					 {QStringLiteral("skipped"), r.broken && r.optional},
+					 {QStringLiteral("reason"), r.reason}});
+	o[QStringLiteral("rules")] = rules;
+	o[QStringLiteral("recordGames")] = rules_.recordGames;
+	QJsonArray sides;
+	for (int k = 0; scoreView_.hasPair && k < 2; k++)
+		sides.append(QJsonObject{{QStringLiteral("name"), scoreView_.sides[k].name},
+					 {QStringLiteral("points"), (qint64)scoreView_.sides[k].points}});
+	o[QStringLiteral("score")] =
+		QJsonObject{{QStringLiteral("text"), score_->text()}, {QStringLiteral("sides"), sides}};
 	QJsonObject at;
 	at[QStringLiteral("connect")] = screenCentre(connect_);
 	at[QStringLiteral("relay")] = screenCentre(relay_);
@@ -172,6 +263,9 @@ QJsonObject Card::dump() const
 	at[QStringLiteral("folder")] = screenCentre(folder_);
 	at[QStringLiteral("edit")] = screenCentre(edit_);
 	at[QStringLiteral("remove")] = screenCentre(remove_);
+	at[QStringLiteral("rules")] = screenCentre(rulesButton_);
+	at[QStringLiteral("scoreReset")] = screenCentre(scoreReset_);
+	at[QStringLiteral("scoreSwap")] = screenCentre(scoreSwap_);
 	o[QStringLiteral("at")] = at;
 	return o;
 }

@@ -18,7 +18,7 @@
 
 namespace andross_dock {
 
-static QLabel *errorLabel(QWidget *parent, const char *name, const char *colour = "#c03030")
+QLabel *errorLabel(QWidget *parent, const char *name, const char *colour)
 {
 	auto *l = new QLabel(parent);
 	l->setObjectName(QString::fromLatin1(name));
@@ -29,7 +29,7 @@ static QLabel *errorLabel(QWidget *parent, const char *name, const char *colour 
 }
 
 /* A field with its error below it, as one row of the form. */
-static QWidget *withError(QWidget *field, QLabel *error, QWidget *extra = nullptr)
+QWidget *withError(QWidget *field, QLabel *error, QWidget *extra)
 {
 	auto *w = new QWidget();
 	auto *v = new QVBoxLayout(w);

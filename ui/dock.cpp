@@ -62,6 +62,7 @@ Dock::~Dock()
 	delete edit_;
 	delete clientsDlg_;
 	delete question_;
+	delete rulesDlg_;
 }
 
 void Dock::setPolling(bool on)
@@ -146,6 +147,16 @@ void Dock::refresh()
 			});
 			connect(c, &Card::editClicked, this, &Dock::openEdit);
 			connect(c, &Card::removeClicked, this, &Dock::askRemove);
+			connect(c, &Card::rulesClicked, this, &Dock::openRules);
+			auto scoreOp = [this](uint32_t cid, bool reset) {
+				QString err;
+				bool ok = reset ? p_->resetScore(cid, err) : p_->swapScore(cid, err);
+				if (Card *card = cards_.value(cid))
+					card->showError(ok ? QString() : err);
+				refresh();
+			};
+			connect(c, &Card::scoreResetClicked, this, [scoreOp](uint32_t cid) { scoreOp(cid, true); });
+			connect(c, &Card::scoreSwapClicked, this, [scoreOp](uint32_t cid) { scoreOp(cid, false); });
 		}
 		if (list_->indexOf(c) != index) {
 			list_->removeWidget(c);
@@ -156,10 +167,20 @@ void Dock::refresh()
 		c->apply(makeCardView(*st_, t_), relaySetting);
 		if (clientsDlg_ && clientsDlg_->id() == id)
 			clientsDlg_->apply(*st_);
+		QByteArray score;
+		if (p_->score(id, score))
+			c->applyScore(makeScoreView(score, *st_, t_));
+		QByteArray rules;
+		if (p_->rules(id, rules))
+			c->applyRules(rules);
+		if (rulesDlg_ && rulesDlg_->id() == id)
+			rulesDlg_->refresh();
 	}
 	empty_->setVisible(cards_.isEmpty());
 	if (clientsDlg_ && !cards_.contains(clientsDlg_->id()))
 		clientsDlg_->close();
+	if (rulesDlg_ && !cards_.contains(rulesDlg_->id()))
+		rulesDlg_->close();
 	double ms = (clock_.nsecsElapsed() - t0) / 1e6;
 	if (ms > maxRefreshMs_)
 		maxRefreshMs_ = ms;
@@ -217,6 +238,20 @@ void Dock::askRemove(uint32_t id)
 	question_->open();
 }
 
+void Dock::openRules(uint32_t id)
+{
+	if (!cards_.contains(id))
+		return;
+	if (!rulesDlg_ || rulesDlg_->id() != id) {
+		delete rulesDlg_;
+		rulesDlg_ = new RulesDialog(p_, t_, id, this);
+		rulesDlg_->setAttribute(Qt::WA_DeleteOnClose);
+	}
+	rulesDlg_->show();
+	rulesDlg_->raise();
+	rulesDlg_->activateWindow();
+}
+
 void Dock::openClients(uint32_t id)
 {
 	if (!clientsDlg_ || clientsDlg_->id() != id) {
@@ -266,6 +301,8 @@ QJsonObject Dock::dump() const
 			screenCentre(clientsDlg_->findChild<QPushButton *>(QStringLiteral("close")));
 		o[QStringLiteral("clientList")] = c;
 	}
+	if (rulesDlg_ && rulesDlg_->isVisible())
+		o[QStringLiteral("rules")] = rulesDlg_->dump();
 	QJsonObject hb;
 	hb[QStringLiteral("beats")] = (qint64)beats_;
 	hb[QStringLiteral("refreshes")] = (qint64)refreshes_;

@@ -118,6 +118,82 @@ public:
 		list.resize(dock_glue_discovered(list.data(), list.size()));
 		return list;
 	}
+	bool rules(uint32_t id, QByteArray &json) override
+	{
+		char *j = dock_glue_rules(id);
+		if (!j)
+			return false;
+		json = QByteArray(j);
+		dock_glue_free(j);
+		return true;
+	}
+	bool setRules(uint32_t id, const QByteArray &json, QString &err) override
+	{
+		char e[256] = "";
+		bool ok = dock_glue_set_rules(id, json.constData(), e, sizeof(e)) == 0;
+		err = QString::fromUtf8(e);
+		return ok;
+	}
+	static bool scoreOp(uint32_t id, dock_glue_score_op op, QByteArray *json, QString &err)
+	{
+		char e[256] = "";
+		char *j = dock_glue_score(id, op, e, sizeof(e));
+		err = QString::fromUtf8(e);
+		if (j && json)
+			*json = QByteArray(j);
+		dock_glue_free(j);
+		return j != nullptr;
+	}
+	bool score(uint32_t id, QByteArray &json) override
+	{
+		QString err;
+		return scoreOp(id, DOCK_GLUE_SCORE_GET, &json, err);
+	}
+	bool resetScore(uint32_t id, QString &err) override { return scoreOp(id, DOCK_GLUE_SCORE_RESET, nullptr, err); }
+	bool swapScore(uint32_t id, QString &err) override { return scoreOp(id, DOCK_GLUE_SCORE_SWAP, nullptr, err); }
+	/* OBS's own lists, asked on the UI thread */
+	QStringList scenes() override
+	{
+		QStringList names;
+		char **list = obs_frontend_get_scene_names();
+		for (char **n = list; n && *n; n++)
+			names << QString::fromUtf8(*n);
+		bfree(list);
+		return names;
+	}
+	static bool addItem(obs_scene_t *, obs_sceneitem_t *item, void *param)
+	{
+		auto *names = static_cast<QStringList *>(param);
+		obs_source_t *src = obs_sceneitem_get_source(item);
+		*names << QString::fromUtf8(obs_source_get_name(src));
+		if (obs_sceneitem_is_group(item)) /* the rules find sources inside groups too */
+			obs_sceneitem_group_enum_items(item, addItem, param);
+		return true;
+	}
+	QStringList sceneSources(const QString &scene) override
+	{
+		QStringList names;
+		obs_source_t *src = obs_get_source_by_name(scene.toUtf8().constData());
+		obs_scene_t *s = src ? obs_scene_from_source(src) : nullptr;
+		if (s)
+			obs_scene_enum_items(s, addItem, &names);
+		obs_source_release(src);
+		names.removeDuplicates();
+		return names;
+	}
+	QStringList textSources() override
+	{
+		QStringList names;
+		obs_enum_sources(
+			[](void *param, obs_source_t *src) {
+				if (!std::strcmp(obs_source_get_unversioned_id(src), "andross_text"))
+					*static_cast<QStringList *>(param)
+						<< QString::fromUtf8(obs_source_get_name(src));
+				return true;
+			},
+			&names);
+		return names;
+	}
 	QString text(const char *key) override { return QString::fromUtf8(dock_glue_text(key)); }
 	void openFolder(const QString &path) override { QDesktopServices::openUrl(QUrl::fromLocalFile(path)); }
 };

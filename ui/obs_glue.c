@@ -116,6 +116,44 @@ const char *dock_glue_text(const char *key)
 	return obs_module_text(key);
 }
 
+char *dock_glue_rules(uint32_t id)
+{
+	return dock_glue_ready() ? andross_rules_get_json(id) : NULL;
+}
+
+int dock_glue_set_rules(uint32_t id, const char *json, char *err, size_t err_size)
+{
+	return not_ready(err, err_size) ? -1 : andross_rules_set_json(id, json, false, err, err_size);
+}
+
+void dock_glue_free(void *p)
+{
+	bfree(p);
+}
+
+char *dock_glue_score(uint32_t id, enum dock_glue_score_op op, char *err, size_t err_size)
+{
+	if (not_ready(err, err_size))
+		return NULL;
+	obs_data_t *req = obs_data_create();
+	obs_data_t *resp = obs_data_create();
+	obs_data_set_int(req, "id", id);
+	if (op == DOCK_GLUE_SCORE_RESET)
+		andross_req_reset_score(req, resp, NULL);
+	else if (op == DOCK_GLUE_SCORE_SWAP)
+		andross_req_swap_score(req, resp, NULL);
+	else
+		andross_req_get_score(req, resp, NULL);
+	const char *e = obs_data_get_string(resp, "error");
+	const char *json = *e ? NULL : obs_data_get_json(resp);
+	char *out = json ? bstrdup(json) : NULL;
+	if (!out)
+		snprintf(err, err_size, "%s", *e ? e : "out of memory");
+	obs_data_release(req);
+	obs_data_release(resp);
+	return out;
+}
+
 /* ---- GetDock ---- */
 
 static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;

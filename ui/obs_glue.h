@@ -42,6 +42,15 @@ int dock_glue_discovery_start(char *err, size_t err_size);
 void dock_glue_discovery_stop(void);
 size_t dock_glue_discovered(struct discovery_console *out, size_t max);
 const char *dock_glue_text(const char *key);
+/* A connection's rules as GetRules answers them (JSON, free with dock_glue_free; NULL: none), and SetRules's change
+ * ({rules, recordGames}): the same C functions the vendor requests call. */
+char *dock_glue_rules(uint32_t id);
+int dock_glue_set_rules(uint32_t id, const char *json, char *err, size_t err_size);
+void dock_glue_free(void *p);
+/* A connection's set score as GetScore answers it, or after ResetScore / SwapScore (the requests' own functions,
+ * called here on the UI thread). JSON to free with dock_glue_free; NULL with err when refused. */
+enum dock_glue_score_op { DOCK_GLUE_SCORE_GET, DOCK_GLUE_SCORE_RESET, DOCK_GLUE_SCORE_SWAP };
+char *dock_glue_score(uint32_t id, enum dock_glue_score_op op, char *err, size_t err_size);
 
 /* obs-websocket's vendor request GetDock (what the dock shows, for tests and tools): registered on the module's
  * vendor once OBS has loaded, unregistered at exit. The dock hands its latest JSON to dock_glue_set_dump on each

@@ -9,7 +9,9 @@
 
 #include "engine.h"
 
+#include <QByteArray>
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <memory>
@@ -52,6 +54,20 @@ public:
 	virtual bool discoveryStart(QString &err) = 0;
 	virtual void discoveryStop() = 0;
 	virtual std::vector<discovery_console> discovered() = 0;
+	/* A connection's rules as GetRules answers them ({id, rules, recordGames, broken}); false: no such connection.
+	 * setRules replaces them ({rules, recordGames}) as SetRules does: false with err when refused. */
+	virtual bool rules(uint32_t id, QByteArray &json) = 0;
+	virtual bool setRules(uint32_t id, const QByteArray &json, QString &err) = 0;
+	/* For the rule dialog's pickers: OBS's scenes, the sources in a scene (and in its groups), the Slippi Text
+	 * sources. */
+	virtual QStringList scenes() = 0;
+	virtual QStringList sceneSources(const QString &scene) = 0;
+	virtual QStringList textSources() = 0;
+	/* A connection's set score as GetScore answers it ({id, bestOf, ..., sides: [{score, players: [{port, key}]}]});
+	 * and ResetScore, SwapScore: true with the score after it, false with err. */
+	virtual bool score(uint32_t id, QByteArray &json) = 0;
+	virtual bool resetScore(uint32_t id, QString &err) = 0;
+	virtual bool swapScore(uint32_t id, QString &err) = 0;
 	/* The user-visible text of a data/locale key ("Dock.Title"). */
 	virtual QString text(const char *key) = 0;
 	/* Opens a folder in the desktop's file manager. */

@@ -7,6 +7,8 @@
 #pragma once
 
 #include "provider.hpp"
+#include "rules_view.hpp"
+#include "score_view.hpp"
 #include "validate.hpp"
 #include "view.hpp"
 
@@ -19,10 +21,12 @@
 #include <QPointer>
 #include <QWidget>
 
+#include <functional>
 #include <memory>
 
 class QBoxLayout;
 class QCheckBox;
+class QFormLayout;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -38,6 +42,9 @@ namespace andross_dock {
 
 /* Where a widget's centre is on the screen, [x, y], or null while it is hidden: for tests that click through X. */
 QJsonValue screenCentre(const QWidget *w);
+/* A red (or the colour's) label for a field's error, hidden while empty; and a field with it below. */
+QLabel *errorLabel(QWidget *parent, const char *name, const char *colour = "#c03030");
+QWidget *withError(QWidget *field, QLabel *error, QWidget *extra = nullptr);
 
 /* One connection. Later issues add a row of buttons to actions() and sections to sections(). */
 class Card : public QFrame {
@@ -51,8 +58,16 @@ public:
 	QHBoxLayout *actions() const { return actions_; }
 	QVBoxLayout *sections() const { return sections_; }
 	QJsonObject dump() const;
+	/* The rule list (GetRules's answer); the words change only when the answer does. */
+	void applyRules(const QByteArray &json);
+	const RulesView &rules() const { return rules_; }
+	/* The set score and its Reset and Swap buttons. */
+	void applyScore(const ScoreView &v);
 
 Q_SIGNALS:
+	void rulesClicked(uint32_t id);
+	void scoreResetClicked(uint32_t id);
+	void scoreSwapClicked(uint32_t id);
 	void connectClicked(uint32_t id, bool connect);
 	void relayToggled(uint32_t id, bool on);
 	void copyClicked(uint32_t id);
@@ -71,6 +86,84 @@ private:
 	QPushButton *clients_, *folder_, *connect_, *edit_, *remove_;
 	QHBoxLayout *actions_;
 	QVBoxLayout *sections_;
+	QPushButton *rulesButton_;
+	QLabel *rulesTitle_;
+	QWidget *rulesBox_;
+	QByteArray rulesJson_;
+	RulesView rules_;
+	QLabel *score_;
+	QPushButton *scoreReset_, *scoreSwap_;
+	ScoreView scoreView_;
+};
+
+/* One rule, added or edited: the events, conditions and actions of docs/automation.md, the scene and source pickers
+ * filled from OBS, and each field's error beside it as the core's parser finds it. Save hands the rule to apply
+ * (which sets the connection's rules); its refusal keeps the dialog open with the reason. */
+class RuleDialog : public QDialog {
+	Q_OBJECT
+public:
+	using Apply = std::function<bool(const QJsonObject &rule, QString &err)>;
+	RuleDialog(Provider *p, const Text &t, const QJsonObject &rule, Apply apply, QWidget *parent = nullptr);
+	/* The rule as the fields say. */
+	QJsonObject rule() const;
+	/* The parser's check, shown beside the field it is about. True when the rule is right. */
+	bool validate();
+	bool save();
+	QJsonObject dump() const;
+
+private:
+	void shape(); /* which fields the event and action have */
+	void fillSources();
+	QWidget *field(const char *name) const;
+
+	Provider *p_;
+	Text t_;
+	Apply apply_;
+	QFormLayout *form_;
+	QComboBox *event_, *port_, *character_, *action_, *scene_, *source_;
+	QLineEdit *seconds_, *code_, *minDamage_, *template_, *delay_;
+	QCheckBox *kill_, *toPreview_, *enabled_, *optional_;
+	QList<QCheckBox *> endMethods_;
+	QWidget *endBox_;
+	QMap<QString, QLabel *> errors_;
+	QLabel *sceneWarning_, *sourceWarning_, *saveError_;
+	QPushButton *save_, *cancel_;
+};
+
+/* A connection's rules: the list in words (broken ones with the reason), add, edit, remove, move up and down, and
+ * the per-game recording. Every change goes to the module at once (as SetRules), and the list follows the module. */
+class RulesDialog : public QDialog {
+	Q_OBJECT
+public:
+	RulesDialog(Provider *p, const Text &t, uint32_t id, QWidget *parent = nullptr);
+	~RulesDialog() override;
+	uint32_t id() const { return id_; }
+	void refresh();
+	/* Sets the rules (and the recording option); false with the module's reason shown. */
+	bool setRules(const std::vector<QJsonObject> &rules, bool recordGames, qint64 stopAfterMs,
+		      QString *err = nullptr);
+	void openRule(int index); /* -1: a new rule */
+	void removeRule(int index);
+	void moveRule(int index, int by);
+	RuleDialog *ruleDialog() const { return rule_; }
+	QJsonObject dump() const;
+
+private:
+	std::vector<QJsonObject> current() const;
+	void selectionChanged();
+	void recordChanged();
+
+	Provider *p_;
+	Text t_;
+	uint32_t id_;
+	QByteArray json_;
+	RulesView view_;
+	QLabel *title_, *error_, *stopError_;
+	QListWidget *list_;
+	QPushButton *add_, *edit_, *remove_, *up_, *down_, *close_;
+	QCheckBox *record_;
+	QLineEdit *stopAfter_;
+	QPointer<RuleDialog> rule_;
 };
 
 /* Add (id 0) or edit a connection. Lists the consoles announcing themselves while it is open. Saves nothing until
@@ -140,6 +233,8 @@ public:
 	EditDialog *editDialog() const { return edit_; }
 	ClientsDialog *clientsDialog() const { return clientsDlg_; }
 	QMessageBox *removeQuestion() const { return question_; }
+	RulesDialog *rulesDialog() const { return rulesDlg_; }
+	void openRules(uint32_t id);
 	QPushButton *addButton() const { return add_; }
 	/* What the dock shows, as JSON, with where its buttons are on the screen (for tests driving it through X). */
 	QJsonObject dump() const;
@@ -169,6 +264,7 @@ private:
 	QPointer<EditDialog> edit_;
 	QPointer<ClientsDialog> clientsDlg_;
 	QPointer<QMessageBox> question_;
+	QPointer<RulesDialog> rulesDlg_;
 };
 
 } // namespace andross_dock

@@ -8,6 +8,8 @@
  * the network, the module's own refusal. Every text comes from data/locale/en-US.ini; a missing key fails.
  */
 #include "fake_provider.hpp"
+#include "rules_view.hpp"
+#include "score_view.hpp"
 #include "validate.hpp"
 #include "view.hpp"
 #include "widgets.hpp"
@@ -17,6 +19,8 @@
 #include <QClipboard>
 #include <QComboBox>
 #include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -32,6 +36,9 @@
 #include <unistd.h>
 
 using namespace andross_dock;
+
+/* JSON written as it is, as a string (not a raw string literal: Qt 5's moc cannot read those) */
+#define JSON(...) #__VA_ARGS__
 
 static void setPlayer(game_player_snapshot &p, int port, int character, const char *name, const char *code, int stocks,
 		      float percent)
@@ -294,6 +301,387 @@ private Q_SLOTS:
 		QTest::mouseClick(child<QPushButton>(dock.removeQuestion(), "yes"), Qt::LeftButton);
 		QCOMPARE(p->removes, 1);
 		QCOMPARE(dock.cardCount(), 0);
+	}
+
+	/* ---- rules ---- */
+
+	void rulesInWords()
+	{
+		p->put(1, QStringLiteral("Setup 1"), QStringLiteral("demo://"));
+		QByteArray json;
+		QVERIFY(p->rules(1, json)); /* the core's defaults, written by the core */
+		RulesView v = readRules(json, t);
+		QVERIFY(v.ok);
+		QCOMPARE(v.rows.size(), (size_t)2);
+		QCOMPARE(v.rows[0].words, QStringLiteral("Game start → switch to scene Game"));
+		QCOMPARE(v.rows[1].words,
+			 QStringLiteral("Game end (GAME!, Time) → switch to scene Between games after 3 s"));
+		auto words = [this](const char *json) {
+			return ruleWords(QJsonDocument::fromJson(json).object(), t);
+		};
+		QCOMPARE(words(JSON({
+				 "event": "combo",
+				 "port": 1,
+				 "minDamage": 60,
+				 "kill": true,
+				 "action": "save_replay_buffer"
+			 })),
+			 QStringLiteral("Combo (P1, at least 60% or a kill) → save the replay buffer"));
+		QCOMPARE(words(JSON({
+				 "event": "last_stock",
+				 "connectCode": "ABCD#123",
+				 "character": 2,
+				 "action": "show_source",
+				 "scene": "Game",
+				 "source": "Hype cam",
+				 "delayMs": 500
+			 })),
+			 QStringLiteral("Last stock (ABCD#123, Fox) → show Hype cam in Game after 0.5 s"));
+		QCOMPARE(
+			words(JSON({
+				"event": "menus",
+				"seconds": 60,
+				"action": "switch_scene",
+				"scene": "Starting soon",
+				"toPreview": true,
+				"enabled": false
+			})),
+			QStringLiteral("In the menus for 60 s → switch to scene Starting soon (to the preview) (off)"));
+		QCOMPARE(words(JSON({
+				 "event": "set_end",
+				 "action": "set_text_template",
+				 "source": "Scoreboard",
+				 "template": "{p1.name} wins!"
+			 })),
+			 QStringLiteral("Set end → set Scoreboard's template to “{p1.name} wins!”"));
+		QCOMPARE(words(JSON({"event": "connection_lost", "action": "stop_recording"})),
+			 QStringLiteral("Connection lost → stop recording"));
+	}
+
+	void cardShowsRulesAndBroken()
+	{
+		p->put(1, QStringLiteral("Setup 1"), QStringLiteral("demo://"));
+		p->sceneList =
+			QStringList{QStringLiteral("Game")}; /* no "Between games": the optional default is skipped */
+		Dock dock(p);
+		dock.show();
+		Card *card = dock.card(1);
+		QList<QLabel *> lines = card->findChildren<QLabel *>(QStringLiteral("rule"));
+		QCOMPARE(lines.size(), 2);
+		QCOMPARE(lines[0]->text(), QStringLiteral("Game start → switch to scene Game"));
+		QList<QLabel *> why = card->findChildren<QLabel *>(QStringLiteral("ruleBroken"));
+		QCOMPARE(why.size(), 1);
+		QCOMPARE(why[0]->text(), tx("Rules.Skipped").arg(QStringLiteral("no scene named \"Between games\"")));
+
+		/* a change made elsewhere (SetRules over obs-websocket) reaches the card with the polling alone */
+		QString err;
+		QVERIFY(p->setRules(1, JSON({
+					    "rules": [
+						    {"event": "game_start", "action": "switch_scene", "scene": "Nope"}, {
+							    "event": "game_end",
+							    "action": "hide_source",
+							    "scene": "Game",
+							    "source": "Gone"
+						    }
+					    ],
+					    "recordGames": {"enabled": true, "stopAfterMs": 4000}
+				    }),
+				    err));
+		QTRY_COMPARE_WITH_TIMEOUT(card->findChildren<QLabel *>(QStringLiteral("rule")).first()->text(),
+					  QStringLiteral("Game start → switch to scene Nope"), 2000);
+		why = card->findChildren<QLabel *>(QStringLiteral("ruleBroken"));
+		QCOMPARE(why.size(), 2);
+		QCOMPARE(why[0]->text(), tx("Rules.Broken").arg(QStringLiteral("no scene named \"Nope\"")));
+		QCOMPARE(why[1]->text(),
+			 tx("Rules.Broken").arg(QStringLiteral("scene \"Game\" has no source \"Gone\"")));
+		QVERIFY(why[0]->styleSheet().contains(QStringLiteral("#c03030")));
+		QCOMPARE(child<QLabel>(card, "ruleRecord")->text(),
+			 tx("Rules.Words.RecordGames").arg(QStringLiteral("4")));
+		QJsonArray dumped = card->dump().value(QStringLiteral("rules")).toArray();
+		QCOMPARE(dumped.size(), 2);
+		QVERIFY(dumped[0].toObject().value(QStringLiteral("broken")).toBool());
+
+		/* the scene appears: the rule works again */
+		p->sceneList << QStringLiteral("Nope");
+		p->sourcesOf[QStringLiteral("Game")] << QStringLiteral("Gone");
+		QTRY_COMPARE_WITH_TIMEOUT(card->findChildren<QLabel *>(QStringLiteral("ruleBroken")).size(), 0, 2000);
+		/* none at all */
+		QVERIFY(p->setRules(1, JSON({"rules": []}), err));
+		QTRY_COMPARE_WITH_TIMEOUT(card->findChildren<QLabel *>(QStringLiteral("rule")).first()->text(),
+					  tx("Rules.None"), 2000);
+	}
+
+	void ruleDialogValidates()
+	{
+		QJsonObject applied;
+		int applies = 0;
+		QString refusal;
+		RuleDialog dlg(p, t, QJsonObject(), [&](const QJsonObject &r, QString &err) {
+			applies++;
+			if (!refusal.isEmpty()) {
+				err = refusal;
+				return false;
+			}
+			applied = r;
+			return true;
+		});
+		dlg.show();
+		QCOMPARE(dlg.windowTitle(), tx("Rules.AddTitle"));
+		/* the scene pickers are OBS's (the provider's) */
+		QComboBox *scene = child<QComboBox>(&dlg, "scene");
+		QCOMPARE(scene->count(), 3);
+		QCOMPARE(scene->itemText(0), QStringLiteral("Game"));
+		/* a switch without a scene: refused by the parser, the error beside the scene */
+		scene->setCurrentText(QString());
+		QVERIFY(!dlg.save());
+		QCOMPARE(applies, 0);
+		QLabel *sceneError = child<QLabel>(&dlg, "sceneError");
+		QVERIFY(sceneError->isVisible());
+		QCOMPARE(sceneError->text(), tx("Rules.Error.scene"));
+		QVERIFY(sceneError->toolTip().contains(QStringLiteral("scene is required")));
+		/* a delay that is not a whole number, then one out of range */
+		scene->setCurrentText(QStringLiteral("Game"));
+		QLineEdit *delay = child<QLineEdit>(&dlg, "delayMs");
+		QTest::keyClicks(delay, QStringLiteral("abc"));
+		QVERIFY(child<QLabel>(&dlg, "delayMsError")->isVisible());
+		QVERIFY(!sceneError->isVisible());
+		delay->clear();
+		QTest::keyClicks(delay, QStringLiteral("3600001"));
+		QCOMPARE(child<QLabel>(&dlg, "delayMsError")->text(), tx("Rules.Error.delayMs"));
+		QVERIFY(!dlg.save());
+		delay->clear();
+		QTest::keyClicks(delay, QStringLiteral("2500"));
+		QVERIFY(!child<QLabel>(&dlg, "delayMsError")->isVisible());
+		/* menus needs its seconds, and only menus shows the field */
+		QComboBox *event = child<QComboBox>(&dlg, "event");
+		QVERIFY(!child<QWidget>(&dlg, "secondsRow")->isVisible());
+		event->setCurrentIndex(event->findData(QStringLiteral("menus")));
+		QVERIFY(child<QWidget>(&dlg, "secondsRow")->isVisible());
+		QVERIFY(!child<QWidget>(&dlg, "portRow")->isVisible()); /* no player in the menus */
+		QVERIFY(child<QLabel>(&dlg, "secondsError")->isVisible());
+		QTest::keyClicks(child<QLineEdit>(&dlg, "seconds"), QStringLiteral("0"));
+		QVERIFY(child<QLabel>(&dlg, "secondsError")->isVisible()); /* 1 to 3600 */
+		child<QLineEdit>(&dlg, "seconds")->setText(QStringLiteral("90"));
+		QVERIFY(dlg.validate());
+		/* a scene OBS does not have: right, with a warning that it is broken until it has */
+		scene->setCurrentText(QStringLiteral("Later"));
+		QVERIFY(dlg.validate());
+		QCOMPARE(child<QLabel>(&dlg, "sceneWarning")->text(),
+			 tx("Rules.Warning.NoScene").arg(QStringLiteral("Later")));
+		scene->setCurrentText(QStringLiteral("Starting soon"));
+		QVERIFY(!child<QLabel>(&dlg, "sceneWarning")->isVisible());
+		/* the module refuses: kept open with its reason */
+		refusal = QStringLiteral("out of memory");
+		QVERIFY(!dlg.save());
+		QCOMPARE(child<QLabel>(&dlg, "saveError")->text(), tx("Dock.Error.Save").arg(refusal));
+		refusal.clear();
+		QVERIFY(dlg.save());
+		QCOMPARE(applied, QJsonDocument::fromJson(JSON({
+					  "event": "menus",
+					  "seconds": 90,
+					  "action": "switch_scene",
+					  "scene": "Starting soon",
+					  "delayMs": 2500
+				  }))
+					  .object());
+
+		/* the source picker: the scene's sources for show/hide, the Slippi Text sources for a template */
+		RuleDialog d2(p, t,
+			      QJsonDocument::fromJson(JSON({
+				      "event": "combo",
+				      "minDamage": 60,
+				      "kill": true,
+				      "action": "show_source",
+				      "scene": "Game",
+				      "source": "Hype cam",
+				      "optional": true
+			      }))
+				      .object(),
+			      [](const QJsonObject &, QString &) { return true; });
+		QComboBox *source = child<QComboBox>(&d2, "source");
+		QCOMPARE(source->count(), 2);
+		QCOMPARE(source->currentText(), QStringLiteral("Hype cam"));
+		QCOMPARE(child<QLineEdit>(&d2, "minDamage")->text(), QStringLiteral("60"));
+		QVERIFY(child<QCheckBox>(&d2, "kill")->isChecked());
+		QCOMPARE(d2.rule(), QJsonDocument::fromJson(JSON({
+					    "event": "combo",
+					    "minDamage": 60,
+					    "kill": true,
+					    "action": "show_source",
+					    "scene": "Game",
+					    "source": "Hype cam",
+					    "optional": true
+				    }))
+					    .object());
+		QComboBox *action = child<QComboBox>(&d2, "action");
+		action->setCurrentIndex(action->findData(QStringLiteral("set_text_template")));
+		QCOMPARE(source->count(), 1);
+		QCOMPARE(source->itemText(0), QStringLiteral("Scoreboard"));
+		QVERIFY(!child<QWidget>(&d2, "sceneRow")->isVisibleTo(&d2));
+		QVERIFY(child<QWidget>(&d2, "templateRow")->isVisibleTo(&d2));
+		/* minDamage typed wrong: the parser's minDamage error */
+		child<QLineEdit>(&d2, "minDamage")->setText(QStringLiteral("-5"));
+		QVERIFY(!d2.validate());
+		QCOMPARE(child<QLabel>(&d2, "minDamageError")->text(), tx("Rules.Error.minDamage"));
+	}
+
+	void rulesDialogEdits()
+	{
+		p->put(1, QStringLiteral("Setup 1"), QStringLiteral("demo://"));
+		Dock dock(p);
+		dock.setPolling(false);
+		dock.show();
+		QTest::mouseClick(child<QPushButton>(dock.card(1), "rules"), Qt::LeftButton);
+		RulesDialog *rd = dock.rulesDialog();
+		QVERIFY(rd && rd->isVisible());
+		QListWidget *list = child<QListWidget>(rd, "list");
+		QCOMPARE(list->count(), 2);
+		/* add: game start, port 2 -> start recording */
+		QTest::mouseClick(child<QPushButton>(rd, "add"), Qt::LeftButton);
+		RuleDialog *rule = rd->ruleDialog();
+		QVERIFY(rule);
+		QComboBox *port = child<QComboBox>(rule, "port");
+		port->setCurrentIndex(2);
+		QComboBox *action = child<QComboBox>(rule, "action");
+		action->setCurrentIndex(action->findData(QStringLiteral("start_recording")));
+		QVERIFY(!child<QWidget>(rule, "sceneRow")->isVisibleTo(rule));
+		QTest::mouseClick(child<QPushButton>(rule, "save"), Qt::LeftButton);
+		QCOMPARE(p->setRulesCalls, 1);
+		QByteArray json;
+		QVERIFY(p->rules(1, json));
+		RulesView v = readRules(json, t);
+		QCOMPARE(v.rows.size(), (size_t)3);
+		QCOMPARE(v.rows[2].rule, QJsonDocument::fromJson(JSON({
+						 "event": "game_start",
+						 "port": 2,
+						 "action": "start_recording",
+						 "delayMs": 0,
+						 "enabled": true,
+						 "optional": false
+					 }))
+						 .object());
+		QCOMPARE(v.rows[2].words, QStringLiteral("Game start (P2) → start recording"));
+		QCOMPARE(list->count(), 3);
+		dock.refresh();
+		QCOMPARE(dock.card(1)->findChildren<QLabel *>(QStringLiteral("rule")).size(), 3);
+		/* edit the first: its delay */
+		list->setCurrentRow(0);
+		QTest::mouseClick(child<QPushButton>(rd, "edit"), Qt::LeftButton);
+		rule = rd->ruleDialog();
+		QCOMPARE(rule->windowTitle(), tx("Rules.EditTitle"));
+		QCOMPARE(child<QComboBox>(rule, "scene")->currentText(), QStringLiteral("Game"));
+		QTest::keyClicks(child<QLineEdit>(rule, "delayMs"), QStringLiteral("1500"));
+		QTest::mouseClick(child<QPushButton>(rule, "save"), Qt::LeftButton);
+		QVERIFY(p->rules(1, json));
+		QCOMPARE(readRules(json, t).rows[0].words,
+			 QStringLiteral("Game start → switch to scene Game after 1.5 s"));
+		/* move it down, then remove the (new) first */
+		list->setCurrentRow(0);
+		QTest::mouseClick(child<QPushButton>(rd, "down"), Qt::LeftButton);
+		QVERIFY(p->rules(1, json));
+		v = readRules(json, t);
+		QCOMPARE(v.rows[1].words, QStringLiteral("Game start → switch to scene Game after 1.5 s"));
+		QCOMPARE(list->currentRow(), 1);
+		QVERIFY(child<QPushButton>(rd, "up")->isEnabled());
+		list->setCurrentRow(0);
+		QVERIFY(!child<QPushButton>(rd, "up")->isEnabled());
+		QTest::mouseClick(child<QPushButton>(rd, "remove"), Qt::LeftButton);
+		QVERIFY(p->rules(1, json));
+		v = readRules(json, t);
+		QCOMPARE(v.rows.size(), (size_t)2);
+		QCOMPARE(v.rows[0].words, QStringLiteral("Game start → switch to scene Game after 1.5 s"));
+		/* the per-game recording: a bad stop time stays beside the field, a good one is set */
+		int calls = p->setRulesCalls;
+		QLineEdit *stop = child<QLineEdit>(rd, "stopAfter");
+		stop->setText(QStringLiteral("soon"));
+		Q_EMIT stop->editingFinished();
+		QVERIFY(child<QLabel>(rd, "stopError")->isVisible());
+		QCOMPARE(p->setRulesCalls, calls);
+		stop->setText(QStringLiteral("99999999"));
+		Q_EMIT stop->editingFinished();
+		QCOMPARE(child<QLabel>(rd, "stopError")->text(),
+			 tx("Rules.Error.stopAfterMs")); /* the parser's range */
+		stop->setText(QStringLiteral("7000"));
+		Q_EMIT stop->editingFinished();
+		QVERIFY(!child<QLabel>(rd, "stopError")->isVisible());
+		QTest::mouseClick(child<QCheckBox>(rd, "recordGames"), Qt::LeftButton);
+		QVERIFY(p->ruleSets[1]->record_games);
+		QCOMPARE(p->ruleSets[1]->record_stop_ms, 7000u);
+		QCOMPARE(p->ruleSets[1]->n, (size_t)2); /* the rules stay */
+		/* the module's refusal shows in the list's dialog */
+		p->refuse = QStringLiteral("no connection 1");
+		list->setCurrentRow(0);
+		QTest::mouseClick(child<QPushButton>(rd, "remove"), Qt::LeftButton);
+		QCOMPARE(child<QLabel>(rd, "error")->text(), tx("Dock.Error.Save").arg(p->refuse));
+		p->refuse.clear();
+		QJsonObject d = dock.dump().value(QStringLiteral("rules")).toObject();
+		QCOMPARE(d.value(QStringLiteral("rows")).toArray().size(), 2);
+		QCOMPARE(d.value(QStringLiteral("recordGames")).toBool(), true);
+	}
+
+	void scoreRow()
+	{
+		Status &st = p->put(1, QStringLiteral("Setup 1"), QStringLiteral("console://10.0.0.5"));
+		Dock dock(p);
+		dock.setPolling(false);
+		dock.show();
+		Card *card = dock.card(1);
+		QLabel *score = child<QLabel>(card, "score");
+		QCOMPARE(score->text(), tx("Dock.Score.None"));
+		QVERIFY(!child<QPushButton>(card, "scoreSwap")->isEnabled());
+		/* two games between the same players (the core's set_score): 2 - 0 for the first side */
+		p->playGame(1, 1, "MANG#0", 2, "", 1);
+		p->playGame(1, 1, "MANG#0", 2, "", 1);
+		st.running = true;
+		st.s.state = SOURCE_CONNECTED;
+		st.s.game.in_game = true;
+		setPlayer(st.s.game.players[0], 1, 2, "Mango", "MANG#0", 4, 0);
+		dock.refresh();
+		QCOMPARE(score->text(), QStringLiteral("Mango (MANG#0) 2 – 0 P2"));
+		QVERIFY(child<QPushButton>(card, "scoreSwap")->isEnabled());
+		/* Swap: the sides trade places */
+		QTest::mouseClick(child<QPushButton>(card, "scoreSwap"), Qt::LeftButton);
+		QCOMPARE(score->text(), QStringLiteral("P2 0 – 2 Mango (MANG#0)"));
+		/* a best-of, and the set over */
+		char err[160];
+		QCOMPARE(set_score_set_best_of(&p->scoreOf(1), 3, err, sizeof(err)), 0);
+		dock.refresh();
+		QCOMPARE(score->text(), QStringLiteral("P2 0 – 2 Mango (MANG#0) (best of 3): set over"));
+		/* Reset: both to 0, the players stay */
+		QTest::mouseClick(child<QPushButton>(card, "scoreReset"), Qt::LeftButton);
+		QCOMPARE(p->scoreCalls, 2);
+		QCOMPARE(score->text(), QStringLiteral("P2 0 – 0 Mango (MANG#0) (best of 3)"));
+		QJsonObject d = card->dump().value(QStringLiteral("score")).toObject();
+		QCOMPARE(d.value(QStringLiteral("sides")).toArray().size(), 2);
+		QCOMPARE(
+			d.value(QStringLiteral("sides")).toArray()[1].toObject().value(QStringLiteral("name")).toString(),
+			QStringLiteral("Mango (MANG#0)"));
+		/* the module refuses: the reason below the buttons */
+		p->refuse = QStringLiteral("andross is not running");
+		QTest::mouseClick(child<QPushButton>(card, "scoreReset"), Qt::LeftButton);
+		QCOMPARE(child<QLabel>(card, "error")->text(), p->refuse);
+		p->refuse.clear();
+		/* doubles: two players a side */
+		ScoreView v = makeScoreView(
+			JSON({
+				"id": 1,
+				"bestOf": 0,
+				"ended": false,
+				"sides": [
+					{
+						"score": 1,
+						"players": [{"port": 1, "key": "AAAA#1"}, {"port": 3, "key": "CCCC#3"}]
+					},
+					{
+						"score": 0,
+						"players": [{"port": 2, "key": "port 2"}, {"port": 4, "key": "DDDD#4"}]
+					}
+				]
+			}),
+			st, t);
+		QCOMPARE(v.text,
+			 QStringLiteral("Mango (AAAA#1) & CCCC#3 1 – 0 P2 & DDDD#4")); /* port 1 is Mango in the game */
+		QVERIFY(!makeScoreView("not json", st, t).ok);
 	}
 
 	void checks()
