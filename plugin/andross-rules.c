@@ -774,24 +774,13 @@ bool andross_rules_load(uint32_t id, obs_data_t *conn)
 
 /* ---- vendor requests (obs-websocket's workers) ---- */
 
+/* The connection a request names: its id, or false with the error answered. */
 static bool request_conn(obs_data_t *req, obs_data_t *resp, uint32_t *id)
 {
-	obs_data_item_t *it = obs_data_item_byname(req, "id");
-	bool number = it && obs_data_item_gettype(it) == OBS_DATA_NUMBER;
-	obs_data_item_release(&it);
-	double v = number ? obs_data_get_double(req, "id") : 0;
-	if (!number || v < 1 || v > UINT32_MAX || v != (double)(uint32_t)v) {
-		obs_data_set_string(resp, "error", "id is required and must be a whole number from 1");
-		return false;
-	}
 	struct andross_connection c;
-	if (!andross_connection_get((uint32_t)v, &c)) {
-		char msg[64];
-		snprintf(msg, sizeof(msg), "no connection %u", (uint32_t)v);
-		obs_data_set_string(resp, "error", msg);
+	if (!andross_request_connection(req, resp, &c))
 		return false;
-	}
-	*id = (uint32_t)v;
+	*id = c.id;
 	return true;
 }
 
@@ -875,7 +864,7 @@ static void answer_rules(uint32_t id, obs_data_t *resp)
 	if (d)
 		obs_data_apply(resp, d);
 	else
-		obs_data_set_string(resp, "error", "out of memory");
+		andross_answer_error(resp, "out of memory");
 	obs_data_release(d);
 }
 
@@ -899,7 +888,7 @@ void andross_rules_req_set(obs_data_t *req, obs_data_t *resp, void *priv)
 	obs_data_item_release(&it);
 	char err[256];
 	if (!json || andross_rules_set_json(id, json, !has_record, err, sizeof(err)) < 0) {
-		obs_data_set_string(resp, "error", json ? err : "out of memory");
+		andross_answer_error(resp, "%s", json ? err : "out of memory");
 		return;
 	}
 	answer_rules(id, resp);

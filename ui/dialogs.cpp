@@ -28,6 +28,25 @@ QLabel *errorLabel(QWidget *parent, const char *name, const char *colour)
 	return l;
 }
 
+void dialogFoot(QWidget *dialog, QLayout *top, const Text &t, QLabel **saveError, QPushButton **save,
+		QPushButton **cancel)
+{
+	*saveError = errorLabel(dialog, "saveError");
+	*save = new QPushButton(t("Dock.Save"), dialog);
+	(*save)->setObjectName(QStringLiteral("save"));
+	(*save)->setDefault(true);
+	*cancel = new QPushButton(t("Dock.Cancel"), dialog);
+	(*cancel)->setObjectName(QStringLiteral("cancel"));
+	auto *buttons = new QHBoxLayout();
+	buttons->addStretch(1);
+	buttons->addWidget(*cancel);
+	buttons->addWidget(*save);
+	auto *v = new QVBoxLayout(dialog);
+	v->addLayout(top);
+	v->addWidget(*saveError);
+	v->addLayout(buttons);
+}
+
 /* A field with its error below it, as one row of the form. */
 QWidget *withError(QWidget *field, QLabel *error, QWidget *extra)
 {
@@ -124,21 +143,7 @@ EditDialog::EditDialog(Provider *p, const Text &t, uint32_t id, QWidget *parent)
 	autoConnect_->setChecked(true);
 	form->addRow(QString(), autoConnect_);
 
-	saveError_ = errorLabel(this, "saveError");
-	save_ = new QPushButton(t_("Dock.Save"), this);
-	save_->setObjectName(QStringLiteral("save"));
-	save_->setDefault(true);
-	cancel_ = new QPushButton(t_("Dock.Cancel"), this);
-	cancel_->setObjectName(QStringLiteral("cancel"));
-	auto *buttons = new QHBoxLayout();
-	buttons->addStretch(1);
-	buttons->addWidget(cancel_);
-	buttons->addWidget(save_);
-
-	auto *v = new QVBoxLayout(this);
-	v->addLayout(form);
-	v->addWidget(saveError_);
-	v->addLayout(buttons);
+	dialogFoot(this, form, t_, &saveError_, &save_, &cancel_);
 
 	/* a predictable tab order for keyboards (and for tests typing through X) */
 	setTabOrder(name_, kind_);

@@ -166,20 +166,7 @@ RuleDialog::RuleDialog(Provider *p, const Text &t, const QJsonObject &r, Apply a
 	optional_->setObjectName(QStringLiteral("optional"));
 	form_->addRow(QString(), optional_);
 
-	saveError_ = errorLabel(this, "saveError");
-	save_ = new QPushButton(t_("Dock.Save"), this);
-	save_->setObjectName(QStringLiteral("save"));
-	save_->setDefault(true);
-	cancel_ = new QPushButton(t_("Dock.Cancel"), this);
-	cancel_->setObjectName(QStringLiteral("cancel"));
-	auto *buttons = new QHBoxLayout();
-	buttons->addStretch(1);
-	buttons->addWidget(cancel_);
-	buttons->addWidget(save_);
-	auto *v = new QVBoxLayout(this);
-	v->addLayout(form_);
-	v->addWidget(saveError_);
-	v->addLayout(buttons);
+	dialogFoot(this, form_, t_, &saveError_, &save_, &cancel_);
 
 	/* the rule being edited into the fields */
 	if (!r.isEmpty()) {

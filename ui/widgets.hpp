@@ -45,6 +45,10 @@ QJsonValue screenCentre(const QWidget *w);
 /* A red (or the colour's) label for a field's error, hidden while empty; and a field with it below. */
 QLabel *errorLabel(QWidget *parent, const char *name, const char *colour = "#c03030");
 QWidget *withError(QWidget *field, QLabel *error, QWidget *extra = nullptr);
+/* A dialog's foot: under `top`, the error for the whole form (saveError), then Cancel and Save (the default button),
+ * all in a new layout of `dialog`. The three widgets are given back. */
+void dialogFoot(QWidget *dialog, QLayout *top, const Text &t, QLabel **saveError, QPushButton **save,
+		QPushButton **cancel);
 
 /* One connection. Later issues add a row of buttons to actions() and sections to sections(). */
 class Card : public QFrame {
