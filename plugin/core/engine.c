@@ -1119,6 +1119,7 @@ static void *loop_main(void *arg)
 {
 	struct engine *e = arg;
 	net_thread_name("andross: loop");
+	net_thread_prefer_latency(); /* a console's bytes are read, and handed on, the moment they come */
 	loop_body(e);
 	return NULL;
 }
