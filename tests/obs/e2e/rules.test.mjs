@@ -286,3 +286,43 @@ test('set end: the andross_set_end signal (here from a script) runs the set_end 
   assert.ok(e);
   assert.ok(obs.androssLines().some((l) => /Set: set_end -> switch_scene Break/.test(l)), 'the rule ran');
 });
+
+test('set end from the set score runs the set_end rules: a Slippi Text template set, a scene switched', async (t) => {
+  const defer = cleanups(t);
+  const obs = await launchObs({ name: 'rules-score' });
+  defer(() => obs.close());
+  // nothing to reach until the rules, the score and the source are ready
+  const { id } = await obs.vendorOk('AddConnection', { name: 'Bo1', url: 'console://127.0.0.1:1', autoConnect: false });
+  await obs.call('CreateInput', {
+    sceneName: 'Game',
+    inputName: 'Scoreboard',
+    inputKind: 'andross_text',
+    inputSettings: { template: '{p1.score}-{p2.score}', connection: id, empty_text: 'no game' },
+  });
+  await obs.vendorOk('SetScore', { id, bestOf: 1 });
+  const set = await obs.vendorOk('SetRules', {
+    id,
+    rules: [
+      { event: 'set_end', action: 'set_text_template', source: 'Scoreboard', template: 'SET {p1.score}-{p2.score}' },
+      { event: 'set_end', action: 'switch_scene', scene: 'Break' },
+    ],
+  });
+  assert.deepEqual(set.broken, [], 'an andross_text source named Scoreboard and a scene Break: nothing broken');
+  const sim = await startConsoleSim(['v3.13.slp'], { speed: '1' }); // one game, with a winner
+  defer(() => sim.stop());
+  const from = obs.obsEvents.length;
+  await obs.vendorOk('UpdateConnection', { id, url: `console://127.0.0.1:${sim.port}` });
+  const [setEnd] = await obs.waitEvents('set_end', 1, 30000, id);
+  const e = await obs.waitObsEvent('CurrentProgramSceneChanged', (d) => d.sceneName === 'Break', 10000, from);
+  assert.ok(e, 'the scene switched at the set end');
+  const settings = await obs.call('GetInputSettings', { inputName: 'Scoreboard' });
+  assert.equal(settings.inputSettings.template, 'SET {p1.score}-{p2.score}', 'the rule set the template');
+  const shown = await waitFor(async () => {
+    const r = await obs.vendorOk('GetText', { sourceName: 'Scoreboard' });
+    return /^SET [01]-[01]$/.test(r.text) ? r : null;
+  }, 10000, 50);
+  assert.ok(shown, 'the source shows the new template with the set\'s score');
+  const score = await obs.vendorOk('GetScore', { id });
+  console.log(`set_end ${JSON.stringify(setEnd)}; text '${shown.text}'; score ${JSON.stringify(score)}`);
+  assert.equal(shown.text.split(' ')[1].split('-').map(Number).reduce((a, b) => a + b), 1, 'one game won');
+});
