@@ -20,11 +20,12 @@
 //
 // Prints the numbers, the command and the machine. Never fails on numbers: exit 0 unless it could not run.
 import { spawn, spawnSync } from 'node:child_process';
+import { percentile, start } from './common.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(here, '../..');
@@ -83,27 +84,11 @@ function parseArgs(argv) {
   return o;
 }
 
-let opts;
-try {
-  opts = parseArgs(process.argv.slice(2));
-} catch (e) {
-  console.error(`obs_bench: ${e.message}\n${USAGE}`);
-  process.exit(2);
-}
-// The harness reads where the plugin and the tool are when it is loaded.
-process.env.ANDROSS_BUILD_DIR = opts.build;
-process.env.ANDROSS_SHOT_DIR = process.env.ANDROSS_SHOT_DIR || path.join(opts.build, 'bench-logs/obs');
-const lib = await import(pathToFileURL(path.join(REPO, 'tests/obs/e2e/lib/obs.mjs')).href);
+const { opts, lib } = await start('obs_bench', parseArgs, USAGE);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Numbers
 
-// Nearest rank, as the other benchmarks: the smallest value with at least p% of the samples at or below it.
-function percentile(sorted, p) {
-  if (!sorted.length) return null;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[rank - 1];
-}
 
 function summary(samplesUs) {
   const s = [...samplesUs].sort((x, y) => x - y);

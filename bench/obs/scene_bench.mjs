@@ -19,11 +19,12 @@
 //
 // Prints the numbers, the command and the machine. Never fails on numbers: exit 0 unless it could not run.
 import { spawn, spawnSync } from 'node:child_process';
+import { percentile, start } from './common.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(here, '../..');
@@ -67,22 +68,8 @@ function parseArgs(argv) {
   return o;
 }
 
-let opts;
-try {
-  opts = parseArgs(process.argv.slice(2));
-} catch (e) {
-  console.error(`scene_bench: ${e.message}\n${USAGE}`);
-  process.exit(2);
-}
-process.env.ANDROSS_BUILD_DIR = opts.build;
-process.env.ANDROSS_SHOT_DIR = process.env.ANDROSS_SHOT_DIR || path.join(opts.build, 'bench-logs/obs');
-const lib = await import(pathToFileURL(path.join(REPO, 'tests/obs/e2e/lib/obs.mjs')).href);
+const { opts, lib } = await start('scene_bench', parseArgs, USAGE);
 
-// Nearest rank, as the other benchmarks.
-function percentile(sorted, p) {
-  if (!sorted.length) return null;
-  return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1];
-}
 const fmt = (x) => (x === null || x === undefined ? '-' : x.toFixed(1));
 
 // The game starts of a --write-log: CLOCK_MONOTONIC ns of each `start` line, in order.

@@ -11,9 +11,10 @@
 //
 // Prints the numbers, the command and the machine. Exit 0 unless it could not run.
 import fs from 'node:fs';
+import { percentile, start } from './common.mjs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(here, '../..');
@@ -57,24 +58,8 @@ function parseArgs(argv) {
   return o;
 }
 
-let opts;
-try {
-  opts = parseArgs(process.argv.slice(2));
-} catch (e) {
-  console.error(`text_bench: ${e.message}\n${USAGE}`);
-  process.exit(2);
-}
-process.env.ANDROSS_BUILD_DIR = opts.build;
-process.env.ANDROSS_OBS_PLUGIN_BIN ||= path.join(opts.build, 'obs-plugins/bin');
-process.env.ANDROSS_OBS_PLUGIN_DATA ||= path.join(opts.build, 'obs-plugins/data');
-process.env.ANDROSS_TOOL ||= path.join(opts.build, 'tools/andross');
-process.env.ANDROSS_SHOT_DIR ||= path.join(opts.build, 'test-logs/bench-obs');
-const lib = await import(pathToFileURL(path.join(REPO, 'tests/obs/e2e/lib/obs.mjs')).href);
+const { opts, lib } = await start('text_bench', parseArgs, USAGE);
 
-function percentile(sorted, p) {
-  if (!sorted.length) return null;
-  return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1];
-}
 
 // `GAME FRAME STREAM_END WRITE_NS` lines: frame -> [ns, ...] in write order.
 function readWrites(file) {
