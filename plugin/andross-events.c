@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Events out of OBS (docs/obs-websocket.md): the sessions' mailboxes are drained on OBS's UI thread, one task per
- * burst, into global OBS signals and obs-websocket vendor events; frame events go out from the recorder thread, at
- * most N a second per connection, when a client asked for them. And the vendor's requests, on obs-websocket's
+ * Events out of OBS (docs/obs-websocket.md): the sessions' mailboxes are drained on the module's events thread
+ * into global OBS signals, then into obs-websocket vendor events on the vendor thread and into notes for OBS's UI
+ * thread; frame events go from the recorder thread to the vendor thread, at most N a second per connection, when a
+ * client asked for them. And the vendor's requests, on obs-websocket's
  * worker threads. The vendor API is reached through obs-websocket's procs (it works without obs-websocket).
  */
 #include "andross-obs.h"
@@ -65,7 +66,7 @@ static void vendor_emit(const struct andross_connection *c, const char *type, co
 	obs_data_release(data); /* obs-websocket made its JSON during the call */
 }
 
-/* ---- the events thread: signals and vendor events ---- */
+/* ---- the events thread: the signals first, then the vendor thread and the UI thread ---- */
 
 static void fire_signal(const struct andross_connection *c, const char *type, const char *json)
 {
@@ -83,19 +84,71 @@ static void fire_signal(const struct andross_connection *c, const char *type, co
 	}
 }
 
-/* A note on its way to the UI thread, with the connection it came from. */
-struct ui_note {
-	struct ui_note *next;
+/* A note with the connection it came from, on its way to the vendor thread or the UI thread. */
+struct out_note {
+	struct out_note *next;
 	struct andross_connection c;
 	struct game_note n;
 };
 
+struct out_list {
+	struct out_note *head, **tail;
+	size_t count;
+};
+
+static void out_list_init(struct out_list *l)
+{
+	l->head = NULL;
+	l->tail = &l->head;
+	l->count = 0;
+}
+
+static void out_list_append(struct out_list *l, struct out_note *o)
+{
+	o->next = NULL;
+	*l->tail = o;
+	l->tail = &o->next;
+	l->count++;
+}
+
+static void out_list_free(struct out_list *l)
+{
+	while (l->head) {
+		struct out_note *next = l->head->next;
+		game_note_free(&l->head->n);
+		bfree(l->head);
+		l->head = next;
+	}
+	out_list_init(l);
+}
+
+static struct out_note *out_note_copy(const struct andross_connection *c, const char *type, const char *json)
+{
+	struct out_note *o = bzalloc(sizeof(*o));
+	o->c = *c;
+	snprintf(o->n.type, sizeof(o->n.type), "%s", type);
+	o->n.json_len = strlen(json);
+	o->n.json = malloc(o->n.json_len + 1); /* game_note_free's */
+	if (!o->n.json) {
+		bfree(o);
+		return NULL;
+	}
+	memcpy(o->n.json, json, o->n.json_len + 1);
+	return o;
+}
+
 /*
- * The sessions whose mailboxes have notes (each notifies once per burst, so a session is here at most once), and
- * the notes waiting for the UI thread. The events thread exists so that the signals and vendor events go out the
- * moment a recorder has made them, whatever OBS's UI thread is doing; the UI thread then gets the notes for what
- * must run there (the recording's sidecar, and whatever else needs the frontend).
+ * Three threads, so that no one of them waits on the next:
+ * - the events thread ("andross: events") drains the sessions' mailboxes and fires the global signals the moment
+ *   a recorder has made the events: it wakes nothing else until every signal of the burst has gone out;
+ * - the vendor thread ("andross: vendor") gives obs-websocket its vendor events (a call that can take milliseconds
+ *   while it wakes its own threads), and the frame events, so that neither a signal nor a recorder waits on it;
+ * - OBS's UI thread gets the notes, in order, for what must run there (the recording's sidecar, the set scores,
+ *   the rules), one task per burst.
+ * The vendor queue is bounded: past VENDOR_QUEUE_MAX notes (obs-websocket stuck) new ones are dropped and counted.
  */
+#define VENDOR_QUEUE_MAX 4096
+
 static struct {
 	pthread_mutex_t mutex;
 	pthread_cond_t cond;
@@ -104,9 +157,19 @@ static struct {
 	bool stop;
 	uint32_t pending[2 * ENGINE_MAX_SESSIONS];
 	size_t n_pending;
-	struct ui_note *ui_head, **ui_tail; /* under mutex */
-	bool ui_queued;                     /* a UI task will take the list */
-} ev = {.mutex = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+	struct out_list ui; /* under mutex */
+	bool ui_queued;     /* a UI task will take the list */
+	/* the vendor thread */
+	pthread_mutex_t vendor_mutex;
+	pthread_cond_t vendor_cond;
+	pthread_t vendor_thread;
+	bool vendor_running, vendor_stop;
+	struct out_list vendor; /* under vendor_mutex */
+	uint64_t vendor_dropped;
+} ev = {.mutex = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+	.vendor_mutex = PTHREAD_MUTEX_INITIALIZER,
+	.vendor_cond = PTHREAD_COND_INITIALIZER};
 
 /* Everything on the UI thread that follows the game's events, in the order they happened. */
 static void ui_dispatch(const struct andross_connection *c, const struct game_note *n)
@@ -116,48 +179,92 @@ static void ui_dispatch(const struct andross_connection *c, const struct game_no
 	andross_rules_note(c, n);
 }
 
-static void free_ui_notes(struct ui_note *list)
-{
-	while (list) {
-		struct ui_note *next = list->next;
-		game_note_free(&list->n);
-		bfree(list);
-		list = next;
-	}
-}
-
 static void ui_drain(void *param)
 {
 	(void)param;
 	pthread_mutex_lock(&ev.mutex);
-	struct ui_note *list = ev.ui_head;
-	ev.ui_head = NULL;
-	ev.ui_tail = &ev.ui_head;
+	struct out_list list = ev.ui;
+	out_list_init(&ev.ui);
 	ev.ui_queued = false;
 	pthread_mutex_unlock(&ev.mutex);
-	for (struct ui_note *u = list; u; u = u->next)
+	for (struct out_note *o = list.head; o; o = o->next)
 		if (andross && !atomic_load(&andross->shutting_down))
-			ui_dispatch(&u->c, &u->n);
-	free_ui_notes(list);
+			ui_dispatch(&o->c, &o->n);
+	out_list_free(&list);
 }
 
-/* Hands a note (moved in) to the UI thread. */
-static void to_ui(const struct andross_connection *c, struct game_note *n)
+/* Hands notes (moved in) to the UI thread. */
+static void to_ui(struct out_list *l)
 {
-	struct ui_note *u = bzalloc(sizeof(*u));
-	u->c = *c;
-	u->n = *n;
-	memset(n, 0, sizeof(*n));
+	if (!l->head)
+		return;
 	pthread_mutex_lock(&ev.mutex);
-	*ev.ui_tail = u;
-	ev.ui_tail = &u->next;
+	*ev.ui.tail = l->head;
+	ev.ui.tail = l->tail;
+	ev.ui.count += l->count;
 	bool queue = !ev.ui_queued;
 	ev.ui_queued = true;
 	pthread_mutex_unlock(&ev.mutex);
+	out_list_init(l);
 	if (queue)
 		obs_queue_task(OBS_TASK_UI, ui_drain, NULL, false);
 }
 
+/* Hands notes (moved in) to the vendor thread; those past its bound are freed. */
+static void to_vendor(struct out_list *l)
+{
+	if (!l->head)
+		return;
+	pthread_mutex_lock(&ev.vendor_mutex);
+	bool wake = !ev.vendor.head;
+	bool report = false;
+	while (l->head) {
+		struct out_note *o = l->head;
+		l->head = o->next;
+		if (ev.vendor_running && ev.vendor.count < VENDOR_QUEUE_MAX) {
+			out_list_append(&ev.vendor, o);
+			continue;
+		}
+		if (ev.vendor_running && !ev.vendor_dropped++)
+			report = true; /* once: the log is not flooded */
+		game_note_free(&o->n);
+		bfree(o);
+	}
+	pthread_mutex_unlock(&ev.vendor_mutex);
+	out_list_init(l);
+	if (report)
+		blog(LOG_WARNING,
+		     "[andross] obs-websocket is not taking vendor events; %d are queued, new ones are dropped",
+		     VENDOR_QUEUE_MAX);
+	if (wake)
+		pthread_cond_signal(&ev.vendor_cond);
+}
+
+static void *vendor_thread(void *arg)
+{
+	(void)arg;
+	os_set_thread_name("andross: vendor");
+	net_thread_prefer_throughput(); /* it never preempts the recorders or the events thread when it wakes */
+	pthread_mutex_lock(&ev.vendor_mutex);
+	for (;;) {
+		while (!ev.vendor_stop && !ev.vendor.head)
+			pthread_cond_wait(&ev.vendor_cond, &ev.vendor_mutex);
+		if (ev.vendor_stop)
+			break;
+		struct out_list list = ev.vendor;
+		out_list_init(&ev.vendor);
+		pthread_mutex_unlock(&ev.vendor_mutex);
+		for (struct out_note *o = list.head; o; o = o->next)
+			vendor_emit(&o->c, o->n.type, o->n.json);
+		out_list_free(&list);
+		pthread_mutex_lock(&ev.vendor_mutex);
+	}
+	pthread_mutex_unlock(&ev.vendor_mutex);
+	return NULL;
+}
+
+/* Fires the signals of a session's waiting notes, then hands the notes on: copies to the vendor thread, the notes
+ * themselves to the UI thread. */
 static void drain_session(uint32_t session)
 {
 	struct game_mailbox *m = engine_mailbox(andross->engine, session);
@@ -168,14 +275,28 @@ static void drain_session(uint32_t session)
 	struct game_note notes[32];
 	size_t n;
 	while ((n = game_mailbox_take(m, notes, 32)) > 0) {
+		bool live = known && !atomic_load(&andross->shutting_down);
+		for (size_t i = 0; i < n && live; i++)
+			fire_signal(&c, notes[i].type, notes[i].json);
+		struct out_list vendor, ui;
+		out_list_init(&vendor);
+		out_list_init(&ui);
 		for (size_t i = 0; i < n; i++) {
-			if (known && !atomic_load(&andross->shutting_down)) {
-				fire_signal(&c, notes[i].type, notes[i].json);
-				vendor_emit(&c, notes[i].type, notes[i].json);
-				to_ui(&c, &notes[i]);
+			if (!live) {
+				game_note_free(&notes[i]);
+				continue;
 			}
-			game_note_free(&notes[i]);
+			struct out_note *copy =
+				atomic_load(&andross->vendor) ? out_note_copy(&c, notes[i].type, notes[i].json) : NULL;
+			if (copy)
+				out_list_append(&vendor, copy);
+			struct out_note *o = bzalloc(sizeof(*o));
+			o->c = c;
+			o->n = notes[i]; /* moved */
+			out_list_append(&ui, o);
 		}
+		to_vendor(&vendor);
+		to_ui(&ui);
 	}
 	game_mailbox_release(m);
 }
@@ -209,7 +330,14 @@ void andross_events_emit(const struct andross_connection *c, const char *type, c
 	if (!andross || atomic_load(&andross->shutting_down))
 		return;
 	fire_signal(c, type, json);
-	vendor_emit(c, type, json);
+	if (!atomic_load(&andross->vendor))
+		return;
+	struct out_note *copy = out_note_copy(c, type, json);
+	struct out_list l;
+	out_list_init(&l);
+	if (copy)
+		out_list_append(&l, copy);
+	to_vendor(&l);
 }
 
 void andross_events_notify(uint32_t session)
@@ -231,18 +359,24 @@ static void register_signals(void);
 int andross_events_start(void)
 {
 	register_signals();
+	pthread_mutex_lock(&ev.vendor_mutex);
+	ev.vendor_stop = false;
+	ev.vendor_dropped = 0;
+	out_list_init(&ev.vendor);
+	ev.vendor_running = pthread_create(&ev.vendor_thread, NULL, vendor_thread, NULL) == 0;
+	bool vendor_ok = ev.vendor_running;
+	pthread_mutex_unlock(&ev.vendor_mutex);
 	pthread_mutex_lock(&ev.mutex);
 	ev.stop = false;
 	ev.n_pending = 0;
-	ev.ui_head = NULL;
-	ev.ui_tail = &ev.ui_head;
+	out_list_init(&ev.ui);
 	ev.ui_queued = false;
 	ev.running = pthread_create(&ev.thread, NULL, events_thread, NULL) == 0;
 	bool ok = ev.running;
 	pthread_mutex_unlock(&ev.mutex);
-	if (!ok)
-		blog(LOG_ERROR, "[andross] cannot start the events thread");
-	return ok ? 0 : -1;
+	if (!ok || !vendor_ok)
+		blog(LOG_ERROR, "[andross] cannot start the %s thread", !ok ? "events" : "vendor events");
+	return ok && vendor_ok ? 0 : -1;
 }
 
 void andross_events_stop(void)
@@ -255,13 +389,22 @@ void andross_events_stop(void)
 	pthread_mutex_unlock(&ev.mutex);
 	if (running)
 		pthread_join(ev.thread, NULL);
+	/* after the events thread: it hands the vendor thread notes */
+	pthread_mutex_lock(&ev.vendor_mutex);
+	bool vendor_running = ev.vendor_running;
+	ev.vendor_running = false;
+	ev.vendor_stop = true;
+	pthread_cond_signal(&ev.vendor_cond);
+	pthread_mutex_unlock(&ev.vendor_mutex);
+	if (vendor_running)
+		pthread_join(ev.vendor_thread, NULL);
+	pthread_mutex_lock(&ev.vendor_mutex);
+	out_list_free(&ev.vendor);
+	pthread_mutex_unlock(&ev.vendor_mutex);
 	pthread_mutex_lock(&ev.mutex);
-	struct ui_note *left = ev.ui_head;
-	ev.ui_head = NULL;
-	ev.ui_tail = &ev.ui_head;
+	out_list_free(&ev.ui); /* a UI task still queued finds the list empty */
 	ev.n_pending = 0;
 	pthread_mutex_unlock(&ev.mutex);
-	free_ui_notes(left); /* a UI task still queued finds the list empty */
 }
 
 /* ---- frame events, on a recorder thread ---- */
@@ -269,6 +412,7 @@ void andross_events_stop(void)
 #define FRAME_SLOTS 256
 static _Atomic uint64_t last_frame_ms[FRAME_SLOTS]; /* by session id, modulo: a throttle, not a record */
 
+/* At most frames_per_second a second per connection, to the vendor thread: the recorder only copies the JSON. */
 void andross_events_frame(uint32_t session, const char *json, size_t len)
 {
 	(void)len;
@@ -281,8 +425,14 @@ void andross_events_frame(uint32_t session, const char *json, size_t len)
 	if (now - prev < period || !atomic_compare_exchange_strong(last, &prev, now))
 		return;
 	struct andross_connection c;
-	if (andross_connection_of_session(session, &c))
-		vendor_emit(&c, "frame", json);
+	if (!andross_connection_of_session(session, &c))
+		return;
+	struct out_note *copy = out_note_copy(&c, "frame", json);
+	struct out_list l;
+	out_list_init(&l);
+	if (copy)
+		out_list_append(&l, copy);
+	to_vendor(&l);
 }
 
 /* ---- signals and the proc ---- */

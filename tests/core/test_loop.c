@@ -4,6 +4,7 @@
  * a dispatch, timers and a stop from another thread. Built twice: with the platform's back end (epoll on Linux)
  * and with ANDROSS_NET_POLL (the portable poll back end).
  */
+#define _GNU_SOURCE /* SCHED_BATCH */
 #include "net/loop.h"
 
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,6 +447,32 @@ static void test_prefer_latency_shortens_the_slice_of_the_calling_thread_only(vo
 	assert_int_equal(thread_slice_ns(), r[0]); /* this thread kept the default */
 }
 
+static void *prefer_throughput_main(void *arg)
+{
+	int *out = arg;
+	out[0] = sched_getscheduler(0);
+	out[1] = net_thread_prefer_throughput();
+	out[2] = sched_getscheduler(0);
+	return NULL;
+}
+
+/* The vendor-events thread runs as a batch thread (it never preempts another when it wakes); the other threads keep
+ * their policy. */
+static void test_prefer_throughput_makes_the_calling_thread_a_batch_thread_only(void **state)
+{
+	(void)state;
+	int r[3];
+	pthread_t t;
+	int before = sched_getscheduler(0);
+	assert_int_equal(pthread_create(&t, NULL, prefer_throughput_main, r), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(r[0], SCHED_OTHER);
+	assert_int_equal(r[1], 0);
+	assert_int_equal(r[2], SCHED_BATCH);
+	assert_int_equal(sched_getscheduler(0), before);
+	assert_int_equal(before, SCHED_OTHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_post_from_a_posted_function_waits_for_the_next_pass),
 		cmocka_unit_test(test_post_wakes_a_waiting_loop),
 		cmocka_unit_test(test_prefer_latency_shortens_the_slice_of_the_calling_thread_only),
+		cmocka_unit_test(test_prefer_throughput_makes_the_calling_thread_a_batch_thread_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

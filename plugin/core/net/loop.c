@@ -115,6 +115,16 @@ int net_thread_prefer_latency(void)
 #endif
 }
 
+int net_thread_prefer_throughput(void)
+{
+#if defined(__linux__) && defined(SCHED_BATCH)
+	struct sched_param param = {.sched_priority = 0};
+	return pthread_setschedparam(pthread_self(), SCHED_BATCH, &param) == 0 ? 0 : -1;
+#else
+	return -1;
+#endif
+}
+
 uint64_t net_now_ms(void)
 {
 	return net_now_us() / 1000;

@@ -66,6 +66,10 @@ void net_thread_name(const char *name);
  * thread preempts a busy one (the relay's sends) instead of waiting for its turn; elsewhere it does nothing.
  * Never needs a privilege; returns 0, or -1 when the system did not take it. */
 int net_thread_prefer_latency(void);
+/* The other way round, for threads whose work can wait a little (obs-websocket's vendor events): SCHED_BATCH on
+ * Linux, so that the thread never preempts another when it wakes and takes the CPU at its turn; it keeps its full
+ * share. Never needs a privilege; returns 0, or -1 when the system did not take it. */
+int net_thread_prefer_throughput(void);
 /* Monotonic milliseconds, microseconds and nanoseconds (CLOCK_MONOTONIC on Linux: the clock of OBS's
  * os_gettime_ns and node's process.hrtime, so other processes' stamps compare with these). */
 uint64_t net_now_ms(void);
