@@ -379,25 +379,23 @@ int andross_events_start(void)
 	return ok && vendor_ok ? 0 : -1;
 }
 
+void andross_thread_stop(pthread_mutex_t *mutex, pthread_cond_t *cond, bool *running, bool *stop, pthread_t thread)
+{
+	pthread_mutex_lock(mutex);
+	bool was_running = *running;
+	*running = false;
+	*stop = true;
+	pthread_cond_signal(cond);
+	pthread_mutex_unlock(mutex);
+	if (was_running)
+		pthread_join(thread, NULL);
+}
+
 void andross_events_stop(void)
 {
-	pthread_mutex_lock(&ev.mutex);
-	bool running = ev.running;
-	ev.running = false;
-	ev.stop = true;
-	pthread_cond_signal(&ev.cond);
-	pthread_mutex_unlock(&ev.mutex);
-	if (running)
-		pthread_join(ev.thread, NULL);
+	andross_thread_stop(&ev.mutex, &ev.cond, &ev.running, &ev.stop, ev.thread);
 	/* after the events thread: it hands the vendor thread notes */
-	pthread_mutex_lock(&ev.vendor_mutex);
-	bool vendor_running = ev.vendor_running;
-	ev.vendor_running = false;
-	ev.vendor_stop = true;
-	pthread_cond_signal(&ev.vendor_cond);
-	pthread_mutex_unlock(&ev.vendor_mutex);
-	if (vendor_running)
-		pthread_join(ev.vendor_thread, NULL);
+	andross_thread_stop(&ev.vendor_mutex, &ev.vendor_cond, &ev.vendor_running, &ev.vendor_stop, ev.vendor_thread);
 	pthread_mutex_lock(&ev.vendor_mutex);
 	out_list_free(&ev.vendor);
 	pthread_mutex_unlock(&ev.vendor_mutex);

@@ -114,6 +114,9 @@ bool andross_json_game_state(struct bytes *out, uint32_t id, const struct game_s
 int andross_events_start(void);
 /* At unload, before the engine stops: no event goes out after it; the notes not handed over are freed. */
 void andross_events_stop(void);
+/* Stops a module thread that waits on cond for *stop: sets *stop (and clears *running) under mutex, wakes it and
+ * joins it if it was running. */
+void andross_thread_stop(pthread_mutex_t *mutex, pthread_cond_t *cond, bool *running, bool *stop, pthread_t thread);
 void andross_events_notify(uint32_t session); /* the engine's notify (a recorder thread): wakes the events thread */
 /* An event the module makes itself (set_end, ...): its global signal andross_<type> (when type is one of the
  * registered ones) and its vendor event, on the calling thread. json: one object as docs/events.md says. */

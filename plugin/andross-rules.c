@@ -921,14 +921,7 @@ void andross_rules_stop(void)
 {
 	signal_handler_disconnect(obs_get_signal_handler(), "andross_set_end", on_set_end, NULL);
 	obs_frontend_remove_event_callback(on_frontend_event, NULL);
-	pthread_mutex_lock(&R.lock);
-	bool running = R.running;
-	R.running = false;
-	R.stop = true;
-	pthread_cond_signal(&R.cond);
-	pthread_mutex_unlock(&R.lock);
-	if (running)
-		pthread_join(R.thread, NULL);
+	andross_thread_stop(&R.lock, &R.cond, &R.running, &R.stop, R.thread);
 	pthread_mutex_lock(&R.lock);
 	struct pending *lists[2] = {R.waiting, R.ready};
 	R.waiting = R.ready = NULL;
