@@ -25,6 +25,39 @@ export async function start(name, parseArgs, usage) {
   return { opts, lib };
 }
 
+// Reads `--name value` pairs onto a copy of defaults: take(name, value, v) sets what the option means and returns
+// false for an option it does not know. v checks the value: v.num(min, max), v.int(min, max) (a whole number),
+// v.oneOf(...words). --help or -h prints the usage and exits 0. Throws on a missing value, a bad one or an unknown
+// option (start() then prints the usage and exits 2).
+export function readOptions(argv, usage, defaults, take) {
+  const o = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      console.log(usage);
+      process.exit(0);
+    }
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`${a} needs a value`);
+    const range = (min, max, whole) => {
+      const n = Number(value);
+      if (!(whole ? Number.isInteger(n) : Number.isFinite(n)) || n < min || n > max)
+        throw new Error(`${a} takes a ${whole ? 'whole number' : 'number'} from ${min} to ${max}, not '${value}'`);
+      return n;
+    };
+    const v = {
+      num: (min, max) => range(min, max, false),
+      int: (min, max) => range(min, max, true),
+      oneOf: (...words) => {
+        if (!words.includes(value)) throw new Error(`${a} takes ${words.join(' or ')}, not '${value}'`);
+        return value;
+      },
+    };
+    if (take(o, a, value, v) === false) throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
 // Nearest rank: the smallest value with at least p% of the sorted samples at or below it (null when none).
 export function percentile(sorted, p) {
   if (!sorted.length) return null;

@@ -20,7 +20,7 @@
 //
 // Prints the numbers, the command and the machine. Never fails on numbers: exit 0 unless it could not run.
 import { spawn, spawnSync } from 'node:child_process';
-import { percentile, start } from './common.mjs';
+import { percentile, readOptions, start } from './common.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,7 +43,7 @@ const USAGE = `usage: node bench/obs/obs_bench.mjs [--build DIR] [--seconds S] [
   --warmup S          recording time before the idle phase (default 5)`;
 
 function parseArgs(argv) {
-  const o = {
+  const defaults = {
     build: path.join(REPO, 'build'),
     seconds: 60,
     clients: 64,
@@ -53,32 +53,18 @@ function parseArgs(argv) {
     frameEvents: 10,
     warmup: 5,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = argv[i + 1];
-    if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    if (v === undefined) throw new Error(`${a} needs a value`);
-    i++;
-    const num = (min, max) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${a} takes a number from ${min} to ${max}, not '${v}'`);
-      return n;
-    };
-    if (a === '--build') o.build = path.resolve(v);
-    else if (a === '--seconds') o.seconds = num(1, 600);
-    else if (a === '--clients') o.clients = Math.round(num(0, 1000));
-    else if (a === '--replay') o.replays.push(path.resolve(v));
-    else if (a === '--obs-fps') o.obsFps = Math.round(num(1, 240));
-    else if (a === '--preview') {
-      if (v !== 'on' && v !== 'off') throw new Error(`--preview takes on or off, not '${v}'`);
-      o.preview = v === 'on';
-    } else if (a === '--frame-events') o.frameEvents = Math.round(num(0, 10));
-    else if (a === '--warmup') o.warmup = num(0, 120);
-    else throw new Error(`unknown option ${a}`);
-  }
+  const o = readOptions(argv, USAGE, defaults, (o, a, value, v) => {
+    if (a === '--build') o.build = path.resolve(value);
+    else if (a === '--seconds') o.seconds = v.num(1, 600);
+    else if (a === '--clients') o.clients = Math.round(v.num(0, 1000));
+    else if (a === '--replay') o.replays = [...o.replays, path.resolve(value)];
+    else if (a === '--obs-fps') o.obsFps = Math.round(v.num(1, 240));
+    else if (a === '--preview') o.preview = v.oneOf('on', 'off') === 'on';
+    else if (a === '--frame-events') o.frameEvents = Math.round(v.num(0, 10));
+    else if (a === '--warmup') o.warmup = v.num(0, 120);
+    else return false;
+    return true;
+  });
   if (!o.replays.length) o.replays.push(path.join(REPO, 'tests/replays/v3.13.slp'));
   for (const r of o.replays) if (!fs.existsSync(r)) throw new Error(`no replay ${r}`);
   return o;

@@ -19,7 +19,7 @@
 //
 // Prints the numbers, the command and the machine. Never fails on numbers: exit 0 unless it could not run.
 import { spawn, spawnSync } from 'node:child_process';
-import { percentile, start } from './common.mjs';
+import { percentile, readOptions, start } from './common.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,31 +39,17 @@ const USAGE = `usage: node bench/obs/scene_bench.mjs [--build DIR] [--games N] [
   --transition T       cut (default) or fade (OBS's 300 ms fade)`;
 
 function parseArgs(argv) {
-  const o = { build: path.join(REPO, 'build'), games: 20, replay: path.join(REPO, 'tests/replays/v3.13.slp'), obsFps: 60,
-    transition: 'cut' };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = argv[i + 1];
-    if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    if (v === undefined) throw new Error(`${a} needs a value`);
-    i++;
-    const num = (min, max) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${a} takes a whole number from ${min} to ${max}, not '${v}'`);
-      return n;
-    };
-    if (a === '--build') o.build = path.resolve(v);
-    else if (a === '--games') o.games = num(1, 1000);
-    else if (a === '--replay') o.replay = path.resolve(v);
-    else if (a === '--obs-fps') o.obsFps = num(1, 240);
-    else if (a === '--transition') {
-      if (v !== 'cut' && v !== 'fade') throw new Error(`--transition takes cut or fade, not '${v}'`);
-      o.transition = v;
-    } else throw new Error(`unknown option ${a}`);
-  }
+  const defaults = { build: path.join(REPO, 'build'), games: 20, replay: path.join(REPO, 'tests/replays/v3.13.slp'),
+    obsFps: 60, transition: 'cut' };
+  const o = readOptions(argv, USAGE, defaults, (o, a, value, v) => {
+    if (a === '--build') o.build = path.resolve(value);
+    else if (a === '--games') o.games = v.int(1, 1000);
+    else if (a === '--replay') o.replay = path.resolve(value);
+    else if (a === '--obs-fps') o.obsFps = v.int(1, 240);
+    else if (a === '--transition') o.transition = v.oneOf('cut', 'fade');
+    else return false;
+    return true;
+  });
   if (!fs.existsSync(o.replay)) throw new Error(`no replay ${o.replay}`);
   return o;
 }

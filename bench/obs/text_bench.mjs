@@ -11,7 +11,7 @@
 //
 // Prints the numbers, the command and the machine. Exit 0 unless it could not run.
 import fs from 'node:fs';
-import { percentile, start } from './common.mjs';
+import { percentile, readOptions, start } from './common.mjs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,30 +30,16 @@ const USAGE = `usage: node bench/obs/text_bench.mjs [--build DIR] [--seconds S] 
                    costs OBS's graphics thread more than the program)`;
 
 function parseArgs(argv) {
-  const o = { build: path.join(REPO, 'build'), seconds: 120, replays: [], obsFps: 60, preview: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    const v = argv[++i];
-    if (v === undefined) throw new Error(`${a} needs a value`);
-    const num = (min, max) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${a} takes a number from ${min} to ${max}, not '${v}'`);
-      return n;
-    };
-    if (a === '--build') o.build = path.resolve(v);
-    else if (a === '--seconds') o.seconds = num(5, 3600);
-    else if (a === '--replay') o.replays.push(path.resolve(v));
-    else if (a === '--obs-fps') o.obsFps = Math.round(num(1, 240));
-    else if (a === '--preview') {
-      if (v !== 'on' && v !== 'off') throw new Error(`--preview takes on or off, not '${v}'`);
-      o.preview = v === 'on';
-    }
-    else throw new Error(`unknown option ${a}`);
-  }
+  const defaults = { build: path.join(REPO, 'build'), seconds: 120, replays: [], obsFps: 60, preview: false };
+  const o = readOptions(argv, USAGE, defaults, (o, a, value, v) => {
+    if (a === '--build') o.build = path.resolve(value);
+    else if (a === '--seconds') o.seconds = v.num(5, 3600);
+    else if (a === '--replay') o.replays = [...o.replays, path.resolve(value)];
+    else if (a === '--obs-fps') o.obsFps = Math.round(v.num(1, 240));
+    else if (a === '--preview') o.preview = v.oneOf('on', 'off') === 'on';
+    else return false;
+    return true;
+  });
   if (!o.replays.length) o.replays.push(path.join(REPO, 'tests/replays/v3.13.slp'));
   return o;
 }
