@@ -407,20 +407,12 @@ void andross_events_stop(void)
 
 /* ---- frame events, on a recorder thread ---- */
 
-#define FRAME_SLOTS 256
-static _Atomic uint64_t last_frame_ms[FRAME_SLOTS]; /* by session id, modulo: a throttle, not a record */
-
-/* At most frames_per_second a second per connection, to the vendor thread: the recorder only copies the JSON. */
+/* The engine makes a frame's JSON only while frame events are on and one is due (frame_events_min_ms, from
+ * SetFrameEvents' perSecond): the recorder only copies it to the vendor thread. */
 void andross_events_frame(uint32_t session, const char *json, size_t len)
 {
 	(void)len;
 	if (!atomic_load(&andross->frame_events) || !atomic_load(&andross->vendor))
-		return;
-	uint64_t now = net_now_ms();
-	uint64_t period = 1000u / (uint64_t)atomic_load(&andross->frames_per_second);
-	_Atomic uint64_t *last = &last_frame_ms[session % FRAME_SLOTS];
-	uint64_t prev = atomic_load(last);
-	if (now - prev < period || !atomic_compare_exchange_strong(last, &prev, now))
 		return;
 	struct andross_connection c;
 	if (!andross_connection_of_session(session, &c))
@@ -740,8 +732,7 @@ static void req_set_frame_events(obs_data_t *req, obs_data_t *resp, void *priv)
 		}
 		per_second = (int)v;
 	}
-	atomic_store(&andross->frames_per_second, per_second);
-	andross_connections_frame_events(enabled);
+	andross_connections_frame_events(enabled, per_second);
 	obs_data_set_bool(resp, "enabled", enabled);
 	obs_data_set_int(resp, "perSecond", per_second);
 }

@@ -195,6 +195,7 @@ static void session_options(const struct andross_connection *c, struct engine_se
 	snprintf(o->url, sizeof(o->url), "%s", c->url);
 	snprintf(o->out_dir, sizeof(o->out_dir), "%s", c->folder);
 	o->frame_events = atomic_load(&andross->frame_events); /* a frame's JSON only while a client wants it */
+	o->frame_events_min_ms = 1000u / (uint32_t)atomic_load(&andross->frames_per_second); /* and only when due */
 	o->keep_history = true; /* switching the relay on mid-game serves the game from its start */
 	o->relay.enabled = c->relay_enabled;
 	o->relay.options.history_bytes = 32u * 1024u * 1024u;
@@ -472,10 +473,12 @@ bool andross_connection_status(uint32_t id, struct andross_connection_status *ou
 	return true;
 }
 
-void andross_connections_frame_events(bool enabled)
+void andross_connections_frame_events(bool enabled, int per_second)
 {
 	pthread_mutex_lock(&andross->ops);
-	if (atomic_exchange(&andross->frame_events, enabled) != enabled)
+	bool changed = atomic_exchange(&andross->frame_events, enabled) != enabled;
+	changed = atomic_exchange(&andross->frames_per_second, per_second) != per_second || changed;
+	if (changed)
 		update_running("switch frame events");
 	pthread_mutex_unlock(&andross->ops);
 }

@@ -139,7 +139,8 @@ void andross_vendor_unregister(void);
 
 /* Frame events on or off for every running session (SetFrameEvents): the recorders make a frame's JSON only while
  * a client asked for it. */
-void andross_connections_frame_events(bool enabled);
+/* SetFrameEvents: frame events on or off, at most per_second a second per connection (1-10). */
+void andross_connections_frame_events(bool enabled, int per_second);
 
 /* ---- recordings (andross-recording.c) ---- */
 

@@ -44,6 +44,8 @@ struct session {
 	atomic_uint_fast64_t games_ended;
 	atomic_bool source_ended;
 	atomic_bool frame_events;        /* o.frame_events, for the recorder thread (o belongs to the loop) */
+	atomic_uint frame_min_ms;        /* o.frame_events_min_ms, likewise */
+	uint64_t last_frame_ms;          /* the recorder thread's: when it last gave a frame event */
 	bool source_connected;           /* loop thread: the source has reported SOURCE_CONNECTED once */
 	struct engine_session_status st; /* under e->lock */
 	uint64_t retry_at_ms;            /* under e->lock: SOURCE_WAITING's next attempt, 0 otherwise */
@@ -197,6 +199,14 @@ static void on_game_event(void *ud, const struct slp_game_event *ev)
 		atomic_fetch_add(&s->games_ended, 1);
 	bool is_frame = ev->type == SLP_GAME_EVENT_FRAME;
 	bool want_json = !is_frame || (atomic_load(&s->frame_events) && e->cb.event);
+	if (is_frame && want_json) {
+		/* a frame event only when one is due: the JSON of the others is never made */
+		uint32_t min_ms = atomic_load(&s->frame_min_ms);
+		uint64_t now = min_ms ? net_now_ms() : 0;
+		want_json = !min_ms || !s->last_frame_ms || now - s->last_frame_ms >= min_ms;
+		if (want_json)
+			s->last_frame_ms = now;
+	}
 	bytes_clear(&s->rec_line);
 	if (want_json && (!slp_game_event_to_json(ev, &s->rec_line) || !json_terminate(&s->rec_line))) {
 		logf_session(s, ENGINE_LOG_WARNING, "out of memory for a %s event", slp_game_event_name(ev->type));
@@ -575,6 +585,7 @@ static void do_add(struct engine *e, void *arg)
 	s->id = e->next_id;
 	s->o = *a->o;
 	atomic_init(&s->frame_events, s->o.frame_events);
+	atomic_init(&s->frame_min_ms, s->o.frame_events_min_ms);
 	bytes_init(&s->line, 0);
 	bytes_init(&s->rec_line, 0);
 	atomic_init(&s->bytes, 0);
@@ -869,6 +880,7 @@ static void do_update(struct engine *e, void *arg)
 	uint64_t max_games = s->o.max_games;
 	s->o = *o;
 	atomic_store(&s->frame_events, o->frame_events);
+	atomic_store(&s->frame_min_ms, o->frame_events_min_ms);
 	s->o.relay = rs;            /* as apply_relay left it */
 	s->o.max_games = max_games; /* the recorder keeps the limit it was made with */
 	status_relay(s);

@@ -57,7 +57,8 @@ struct engine_session_options {
 	char file_name[256];           /* the games' files are file_name.slp, file_name_2.slp, ...; "": Game_<time> */
 	uint64_t max_games;            /* the recorder takes no game after this many; 0: no limit */
 	bool frame_events;             /* frame events reach the `event` callback (the mailbox always has the state) */
-	bool keep_history;             /* keep a relay history while the relay is off, so switching it on serves the
+	uint32_t frame_events_min_ms; /* at most one frame event per this many ms (the others' JSON is not made); 0: all */
+	bool keep_history;            /* keep a relay history while the relay is off, so switching it on serves the
 					  current game from its start */
 	/* Files go to out_dir/<the console's name>: its nickname once known (made safe for a folder name), else the
 	 * session's name, else "console-<id>". For several consoles sharing one out_dir. */

@@ -411,6 +411,34 @@ static void test_event_json_is_a_c_string(void **state)
 	assert_int_equal(unterminated, 0);
 }
 
+/* frame_events_min_ms: a frame event only when one is due, the others' JSON never made. A file read as fast as it
+ * goes (the whole game in milliseconds) with one a second gives its first frame event and no other. */
+static void test_frame_events_come_at_most_once_per_min_ms(void **state)
+{
+	(void)state;
+	char dir[512], err[256];
+	temp_dir("frame-rate", dir, sizeof(dir));
+	struct engine *e = start_engine();
+	struct engine_session_options o;
+	engine_session_options_init(&o);
+	snprintf(o.url, sizeof(o.url), "%s/v3.13.slp", ANDROSS_REPLAY_DIR);
+	o.speed = 0;
+	o.frame_events = true;
+	o.frame_events_min_ms = 1000;
+	snprintf(o.out_dir, sizeof(o.out_dir), "%s", dir);
+	uint32_t id = engine_add(e, &o, err, sizeof(err));
+	assert_int_not_equal(id, 0);
+	uint64_t one = 1;
+	wait_status(e, id, games_recorded_at_least, &one, "the replay's game");
+	engine_destroy(e);
+	pthread_mutex_lock(&seen.lock);
+	int starts = seen.s[0].game_start, ends = seen.s[0].game_end, frames = seen.s[0].frames;
+	pthread_mutex_unlock(&seen.lock);
+	assert_int_equal(starts, 1);
+	assert_int_equal(ends, 1);
+	assert_int_equal(frames, 1);
+}
+
 static bool connected(const struct engine_session_status *st, void *arg)
 {
 	(void)arg;
@@ -1099,6 +1127,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_sessions_a_simulator_and_a_file),
 		cmocka_unit_test(test_event_json_is_a_c_string),
+		cmocka_unit_test(test_frame_events_come_at_most_once_per_min_ms),
 		cmocka_unit_test(test_bad_sessions_are_refused_with_a_reason),
 		cmocka_unit_test(test_demo_plays_the_demo_folder_in_real_time),
 		cmocka_unit_test(test_a_wii_name_cut_mid_character_is_kept_whole_characters_only),
