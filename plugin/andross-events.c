@@ -15,10 +15,12 @@
 #include <util/platform.h>
 #include <util/threading.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static const char *const event_types[] = {"connection",   "gap",          "game_start",    "stock_lost", "game_end",
 					  "relay_client", "replay_saved", "replay_failed", "combo",      "set_end"};
@@ -166,6 +168,7 @@ static struct {
 	bool vendor_running, vendor_stop;
 	struct out_list vendor; /* under vendor_mutex */
 	uint64_t vendor_dropped;
+	int realtime_priority; /* the events thread's; 0: normal scheduling */
 } ev = {.mutex = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
 	.vendor_mutex = PTHREAD_MUTEX_INITIALIZER,
@@ -301,11 +304,34 @@ static void drain_session(uint32_t session)
 	game_mailbox_release(m);
 }
 
+static void log_realtime_refused(void)
+{
+	struct rlimit lim = {0};
+	getrlimit(RLIMIT_RTPRIO, &lim);
+	blog(LOG_INFO,
+	     "[andross] realtime scheduling: not granted (RLIMIT_RTPRIO %llu, no CAP_SYS_NICE); the events and recorder "
+	     "threads run with normal scheduling (docs/obs.md, \"Realtime scheduling\", tells how to grant it)",
+	     lim.rlim_cur == RLIM_INFINITY ? 99ull : (unsigned long long)lim.rlim_cur);
+}
+
 static void *events_thread(void *arg)
 {
 	(void)arg;
 	os_set_thread_name("andross: events");
-	net_thread_prefer_latency(); /* the signals the moment a recorder made the event */
+	/* the signals the moment a recorder made the event: realtime above the recorders where it is granted */
+	int prio = ev.realtime_priority;
+	while (prio > 0 && net_thread_prefer_realtime(prio) < 0)
+		prio = errno == EPERM ? prio - 1 : 0;
+	if (prio > 0) {
+		blog(LOG_INFO,
+		     "[andross] realtime scheduling: granted (the events thread at SCHED_FIFO %d, the recorders "
+		     "at %d)",
+		     prio, prio > 1 ? prio - 1 : 1);
+	} else {
+		net_thread_prefer_latency();
+		if (ev.realtime_priority > 0)
+			log_realtime_refused();
+	}
 	pthread_mutex_lock(&ev.mutex);
 	for (;;) {
 		while (!ev.stop && !ev.n_pending)
@@ -356,9 +382,10 @@ void andross_events_notify(uint32_t session)
 
 static void register_signals(void);
 
-int andross_events_start(void)
+int andross_events_start(int realtime_priority)
 {
 	register_signals();
+	ev.realtime_priority = realtime_priority;
 	pthread_mutex_lock(&ev.vendor_mutex);
 	ev.vendor_stop = false;
 	ev.vendor_dropped = 0;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #ifdef ANDROSS_HAVE_DOCK
@@ -624,6 +625,27 @@ static void start_saved(void)
 
 /* ---- module lifetime ---- */
 
+/* ANDROSS_REALTIME: unset, 1, on, yes or true: realtime scheduling where granted; 0, off, no or false: none. */
+static bool realtime_wanted(const char *v)
+{
+	if (!v || !*v)
+		return true;
+	static const char *const off[] = {"0", "off", "no", "false"}, *const on[] = {"1", "on", "yes", "true"};
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(v, off[i])) {
+			blog(LOG_INFO, "[andross] realtime scheduling: off (ANDROSS_REALTIME=%s)", v);
+			return false;
+		}
+		if (!strcasecmp(v, on[i]))
+			return true;
+	}
+	blog(LOG_WARNING,
+	     "[andross] ANDROSS_REALTIME=%s is none of 0, 1, on, off, yes, no, true, false: realtime "
+	     "scheduling stays on",
+	     v);
+	return true;
+}
+
 bool obs_module_load(void)
 {
 	blog(LOG_INFO, "[andross] module loaded (version %s, libobs %s)", ANDROSS_VERSION, obs_get_version_string());
@@ -642,7 +664,10 @@ bool obs_module_load(void)
 		snprintf(andross->config_path, sizeof(andross->config_path), "%s", config);
 		bfree(config);
 	}
-	struct engine_options eo = {0};
+	/* the recorders at realtime priority 1 and the events thread at 2 where the system grants it (docs/obs.md,
+	 * "Realtime scheduling"); ANDROSS_REALTIME=0 keeps them at normal scheduling */
+	int realtime = realtime_wanted(getenv("ANDROSS_REALTIME")) ? 1 : 0;
+	struct engine_options eo = {.recorder_realtime_priority = realtime};
 	char *demo = obs_module_file("demo");
 	if (demo)
 		snprintf(eo.demo_dir, sizeof(eo.demo_dir), "%s", demo);
@@ -663,7 +688,8 @@ bool obs_module_load(void)
 		andross = NULL;
 		return false;
 	}
-	andross_events_start(); /* without it no signal or vendor event goes out; the rest works */
+	andross_events_start(realtime ? realtime + 1
+				      : 0); /* without it no signal or vendor event goes out; the rest works */
 	andross_recording_register();
 	andross_rules_start(); /* before the saved connections: they load their rules */
 	load_settings();

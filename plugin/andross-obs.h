@@ -110,8 +110,10 @@ bool andross_json_game_state(struct bytes *out, uint32_t id, const struct game_s
 /* ---- events out of OBS (andross-events.c) ---- */
 
 /* At load: the signals, the proc, and the events thread ("andross: events") that drains the sessions' mailboxes
- * into the signals and vendor events, then hands each note to the UI thread (andross_events_ui_note). */
-int andross_events_start(void);
+ * into the signals and vendor events, then hands each note to the UI thread (andross_events_ui_note). With
+ * realtime_priority 1-99 the events thread asks for realtime scheduling at it (or the highest below it that is
+ * granted) and logs whether it got it; 0: normal scheduling. */
+int andross_events_start(int realtime_priority);
 /* At unload, before the engine stops: no event goes out after it; the notes not handed over are freed. */
 void andross_events_stop(void);
 /* Stops a module thread that waits on cond for *stop: sets *stop (and clears *running) under mutex, wakes it and

@@ -609,7 +609,8 @@ static void do_add(struct engine *e, void *arg)
 		console_folder(s, s->o.nick, dir, sizeof(dir));
 		ro.out_dir = dir;
 	}
-	s->rec = s->mailbox ? slp_recorder_thread_create(&ro, &rcb, 0, thread_name) : NULL;
+	s->rec = s->mailbox ? slp_recorder_thread_create(&ro, &rcb, 0, thread_name, s->e->o.recorder_realtime_priority)
+			    : NULL;
 	if (!s->rec) {
 		snprintf(a->err, a->err_size, "out of memory (or threads) for the recorder");
 		session_free(s);

@@ -100,6 +100,9 @@ struct engine_options {
 	/* demo://: a simulated Wii on the engine's loop plays every .slp in this folder, in name order, in real time,
 	 * again and again, with a menu pause between games; the session reads it as console://. "": no demo. */
 	char demo_dir[ENGINE_PATH_MAX];
+	/* 1-99: each session's recorder thread asks for realtime scheduling at this priority where the system grants it
+	 * (net_thread_prefer_realtime; OBS: 1); 0, or not granted: normal scheduling with short slices. */
+	int recorder_realtime_priority;
 };
 
 struct engine;

@@ -28,6 +28,7 @@ struct slp_recorder_thread {
 	struct slp_recorder *rec;
 	struct item *quit; /* made at create, so destroy can always stop the thread */
 	char name[16];
+	int realtime_priority;
 	struct slp_recorder_callbacks user_cb;
 	pthread_t thread;
 	pthread_mutex_t mutex;
@@ -82,7 +83,9 @@ static void *run(void *arg)
 {
 	struct slp_recorder_thread *t = arg;
 	net_thread_name(t->name);
-	net_thread_prefer_latency(); /* game events the moment the bytes come, even while the relay sends */
+	/* game events the moment the bytes come, even while the relay sends */
+	if (!t->realtime_priority || net_thread_prefer_realtime(t->realtime_priority) < 0)
+		net_thread_prefer_latency();
 	for (;;) {
 		pthread_mutex_lock(&t->mutex);
 		while (!t->head)
@@ -138,7 +141,8 @@ static void *run(void *arg)
 
 struct slp_recorder_thread *slp_recorder_thread_create(const struct slp_recorder_options *opts,
 						       const struct slp_recorder_callbacks *cb,
-						       size_t queue_limit_bytes, const char *thread_name)
+						       size_t queue_limit_bytes, const char *thread_name,
+						       int realtime_priority)
 {
 	struct slp_recorder_thread *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -146,6 +150,7 @@ struct slp_recorder_thread *slp_recorder_thread_create(const struct slp_recorder
 	if (cb)
 		t->user_cb = *cb;
 	snprintf(t->name, sizeof(t->name), "%s", thread_name ? thread_name : "andross: rec");
+	t->realtime_priority = realtime_priority;
 	t->limit_bytes = queue_limit_bytes ? queue_limit_bytes : SLP_RECORDER_QUEUE_DEFAULT_BYTES;
 	t->quit = calloc(1, sizeof(*t->quit));
 	t->rec = t->quit ? slp_recorder_create(opts, cb) : NULL;

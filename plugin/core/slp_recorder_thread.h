@@ -23,10 +23,13 @@ extern "C" {
 struct slp_recorder_thread;
 
 /* queue_limit_bytes 0 means SLP_RECORDER_QUEUE_DEFAULT_BYTES. thread_name (at most 15 bytes; NULL: "andross: rec")
- * is what ps and gdb show. Returns NULL when out of memory or threads. */
+ * is what ps and gdb show. realtime_priority 1-99: the thread asks for realtime scheduling at that priority
+ * (net_thread_prefer_realtime), and where it is not granted, or with 0, for short slices (net_thread_prefer_latency).
+ * Returns NULL when out of memory or threads. */
 struct slp_recorder_thread *slp_recorder_thread_create(const struct slp_recorder_options *opts,
 						       const struct slp_recorder_callbacks *cb,
-						       size_t queue_limit_bytes, const char *thread_name);
+						       size_t queue_limit_bytes, const char *thread_name,
+						       int realtime_priority);
 /* Queues source bytes. Never blocks. Returns 0, or -1 when the queue is full (the bytes are not taken and a
  * warning is reported once per episode: the disk has stalled for longer than the queue holds). */
 int slp_recorder_thread_feed(struct slp_recorder_thread *t, const uint8_t *data, size_t len);

@@ -9,6 +9,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -18,7 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -473,6 +479,120 @@ static void test_prefer_throughput_makes_the_calling_thread_a_batch_thread_only(
 	assert_int_equal(before, SCHED_OTHER);
 }
 
+struct realtime_try {
+	int priority;
+	int rc, err;
+	int policy_before, policy, rt_priority;
+};
+
+static void *prefer_realtime_main(void *arg)
+{
+	struct realtime_try *t = arg;
+	t->policy_before = sched_getscheduler(0);
+	errno = 0;
+	t->rc = net_thread_prefer_realtime(t->priority);
+	t->err = errno;
+	struct sched_param p;
+	t->policy = sched_getscheduler(0);
+	t->rt_priority = sched_getparam(0, &p) == 0 ? p.sched_priority : -1;
+	return NULL;
+}
+
+static struct realtime_try try_realtime(int priority)
+{
+	struct realtime_try t = {.priority = priority};
+	pthread_t th;
+	if (pthread_create(&th, NULL, prefer_realtime_main, &t) != 0)
+		t.rc = -2;
+	else
+		pthread_join(th, NULL);
+	return t;
+}
+
+/* Without CAP_SYS_NICE in the effective set (a streamer's OBS): RLIMIT_RTPRIO alone decides. */
+static bool drop_sys_nice(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d) != 0)
+		return false;
+	d[CAP_SYS_NICE / 32].effective &= ~(1u << (CAP_SYS_NICE % 32));
+	return syscall(SYS_capset, &h, d) == 0;
+}
+
+/* In a child process, so the limits and capabilities it changes stay there. Returns 0, or 1 (the failed check is
+ * printed). */
+static int realtime_as_a_user_gets_it(void)
+{
+#define CHECK(c)                                                               \
+	do {                                                                   \
+		if (!(c)) {                                                    \
+			fprintf(stderr, "line %d failed: %s\n", __LINE__, #c); \
+			return 1;                                              \
+		}                                                              \
+	} while (0)
+	CHECK(drop_sys_nice());
+	struct rlimit lim;
+	CHECK(getrlimit(RLIMIT_RTPRIO, &lim) == 0);
+	lim.rlim_cur = 0;
+	if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < 2) {
+		struct rlimit raised = {.rlim_cur = 0, .rlim_max = 2}; /* as root (CAP_SYS_RESOURCE) */
+		if (setrlimit(RLIMIT_RTPRIO, &raised) == 0)
+			lim = raised;
+	}
+	CHECK(setrlimit(RLIMIT_RTPRIO, &lim) == 0);
+	struct realtime_try t = try_realtime(1); /* no rtprio: refused, the thread as it was */
+	CHECK(t.rc == -1 && t.err == EPERM && t.policy == SCHED_OTHER && t.policy_before == SCHED_OTHER);
+	if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < 2) {
+		fprintf(stderr, "the hard RLIMIT_RTPRIO is %llu: the grant by rtprio is not checked\n",
+			(unsigned long long)lim.rlim_max);
+		return 0;
+	}
+	lim.rlim_cur = 1; /* limits.conf's `@audio - rtprio 1` */
+	CHECK(setrlimit(RLIMIT_RTPRIO, &lim) == 0);
+	t = try_realtime(1);
+	CHECK(t.rc == 0 && t.policy == SCHED_FIFO && t.rt_priority == 1);
+	t = try_realtime(2); /* above the limit */
+	CHECK(t.rc == -1 && t.err == EPERM && t.policy == SCHED_OTHER);
+	return 0;
+#undef CHECK
+}
+
+/* A recorder or the events thread asks for realtime scheduling: where the system grants it (here: with
+ * CAP_SYS_NICE, as root, or with an rtprio limit) the calling thread alone runs SCHED_FIFO at the priority asked;
+ * where it does not, the call says so and changes nothing; a priority out of range is refused. */
+static void test_prefer_realtime_is_granted_by_rtprio_or_cap_sys_nice_and_touches_the_calling_thread_only(void **state)
+{
+	(void)state;
+	struct realtime_try t = try_realtime(0);
+	assert_int_equal(t.rc, -1);
+	assert_int_equal(t.err, EINVAL);
+	t = try_realtime(100);
+	assert_int_equal(t.rc, -1);
+	assert_int_equal(t.err, EINVAL);
+	assert_int_equal(t.policy, SCHED_OTHER);
+
+	t = try_realtime(2);
+	if (t.rc == 0) {
+		assert_int_equal(t.policy, SCHED_FIFO);
+		assert_int_equal(t.rt_priority, 2);
+	} else {
+		fprintf(stderr, "realtime not granted to this test (errno %d): checked as refused\n", t.err);
+		assert_int_equal(t.err, EPERM);
+		assert_int_equal(t.policy, SCHED_OTHER);
+	}
+	assert_int_equal(sched_getscheduler(0), SCHED_OTHER); /* the calling thread kept its policy */
+
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(realtime_as_a_user_gets_it());
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +609,8 @@ int main(void)
 		cmocka_unit_test(test_post_wakes_a_waiting_loop),
 		cmocka_unit_test(test_prefer_latency_shortens_the_slice_of_the_calling_thread_only),
 		cmocka_unit_test(test_prefer_throughput_makes_the_calling_thread_a_batch_thread_only),
+		cmocka_unit_test(
+			test_prefer_realtime_is_granted_by_rtprio_or_cap_sys_nice_and_touches_the_calling_thread_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

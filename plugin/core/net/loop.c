@@ -115,6 +115,27 @@ int net_thread_prefer_latency(void)
 #endif
 }
 
+int net_thread_prefer_realtime(int priority)
+{
+#if defined(__linux__) && defined(SCHED_FIFO)
+	if (priority < 1 || priority > 99) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct sched_param param = {.sched_priority = priority};
+	int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
+	if (rc != 0) {
+		errno = rc; /* EPERM: neither RLIMIT_RTPRIO nor CAP_SYS_NICE allows it */
+		return -1;
+	}
+	return 0;
+#else
+	(void)priority;
+	errno = ENOTSUP;
+	return -1;
+#endif
+}
+
 int net_thread_prefer_throughput(void)
 {
 #if defined(__linux__) && defined(SCHED_BATCH)

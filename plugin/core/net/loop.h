@@ -66,6 +66,15 @@ void net_thread_name(const char *name);
  * thread preempts a busy one (the relay's sends) instead of waiting for its turn; elsewhere it does nothing.
  * Never needs a privilege; returns 0, or -1 when the system did not take it. */
 int net_thread_prefer_latency(void);
+/* Realtime scheduling for the calling thread, where the system grants it: SCHED_FIFO at `priority` (1-99) on Linux,
+ * so the thread runs the moment it wakes, ahead of every normal thread (OBS's renderer, the encoder, the relay's
+ * sends), until it sleeps again. For threads that do a little work per wake-up and are late when they wait (a
+ * recorder making game events, the thread that fires them); keep the priorities low (1, 2), so that audio threads
+ * (PipeWire, JACK: 20 and up) still come first. Granted with CAP_SYS_NICE or an RLIMIT_RTPRIO of at least
+ * `priority` (limits.conf's `rtprio`, as for JACK); the kernel keeps 5% of each second for normal threads
+ * (sched_rt_runtime_us). Returns 0, or -1 with errno (EPERM: not granted; EINVAL: a priority out of range) and
+ * the thread unchanged. */
+int net_thread_prefer_realtime(int priority);
 /* The other way round, for threads whose work can wait a little (obs-websocket's vendor events): SCHED_BATCH on
  * Linux, so that the thread never preempts another when it wakes and takes the CPU at its turn; it keeps its full
  * share. Never needs a privilege; returns 0, or -1 when the system did not take it. */

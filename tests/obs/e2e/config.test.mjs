@@ -8,7 +8,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
 
-import { freePort, launchObs, startConsoleSim, startXvfb, tempDir, writeObsConfig, cleanups } from './lib/obs.mjs';
+import {
+  androssThreads,
+  cleanups,
+  freePort,
+  launchObs,
+  startConsoleSim,
+  startXvfb,
+  tempDir,
+  writeObsConfig,
+} from './lib/obs.mjs';
 
 function configDir(home) {
   return path.join(home, '.config/obs-studio/plugin_config/andross');
@@ -73,7 +82,8 @@ test('a saved connection comes back after a restart, and connects', async (t) =>
   assert.ok(fs.existsSync(file), `the module saved ${file}`);
   JSON.parse(fs.readFileSync(file, 'utf8')); // valid JSON
 
-  const second = await launchObs({ name: 'restart', home: first.home, xvfb: x });
+  // ANDROSS_REALTIME=off: the module's threads keep normal scheduling, and the log says so (docs/obs.md)
+  const second = await launchObs({ name: 'restart', home: first.home, xvfb: x, env: { ANDROSS_REALTIME: 'off' } });
   defer(() => second.close());
   const list = (await second.vendorOk('GetConnections')).connections;
   assert.equal(list.length, 1, `one connection after the restart: ${JSON.stringify(list)}`);
@@ -84,6 +94,13 @@ test('a saved connection comes back after a restart, and connects', async (t) =>
   assert.equal(back.relay.address, `127.0.0.1:${relayPort}`, 'its relay listens again where it did');
   await second.waitEvents('game_start', 1, 20000, list[0].id);
   assert.deepEqual(configWarnings(second), [], 'no warning about a good file');
+  const lines = second.androssLines();
+  assert.ok(lines.includes('[andross] realtime scheduling: off (ANDROSS_REALTIME=off)'), JSON.stringify(lines));
+  assert.ok(!lines.some((l) => /realtime scheduling: (not )?granted/.test(l)), 'and asks for none');
+  const threads = androssThreads(second.child.pid);
+  assert.ok(threads.some((th) => th.name === 'andross: events') && threads.some((th) => /^andross: rec \d+$/.test(th.name)),
+    JSON.stringify(threads));
+  for (const th of threads) assert.notEqual(th.policy, 'SCHED_FIFO', `${th.name}: ${JSON.stringify(threads)}`);
   await second.shot('restart-second');
 });
 

@@ -12,6 +12,7 @@ import test from 'node:test';
 import { consoleClient, rawClient } from '../../relay/lib/relay.mjs';
 import { completeEventBytes, firstDifference, readContainer } from '../../node/lib/slp.mjs';
 import {
+  androssThreads,
   cleanups,
   freePort,
   inspect,
@@ -27,21 +28,6 @@ import {
 const EXIT_MS = Number(process.env.ANDROSS_E2E_EXIT_MS || 2000);
 const ENGINE_STOP_MS = Number(process.env.ANDROSS_E2E_ENGINE_STOP_MS || 1000); // issue 10: everything stops within 1 s
 const RAW_CLIENTS = 8;
-
-// The names of a process's threads that belong to andross ("andross: loop", "andross: rec 1", ...; the kernel keeps
-// 15 bytes of a name).
-function androssThreads(pid) {
-  const names = [];
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      if (name.startsWith('andross')) names.push(name);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return names.sort();
-}
 
 test('SIGINT with a game running, a console in backoff and clients connected', async (t) => {
   const defer = cleanups(t);
@@ -94,10 +80,27 @@ test('SIGINT with a game running, a console in backoff and clients connected', a
   await sleep(2000);
   await obs.shot('shutdown-before-sigint');
   const threads = androssThreads(obs.child.pid);
-  assert.ok(threads.length >= 3, `andross threads run in OBS: ${threads.join(', ')}`);
+  const names = threads.map((th) => th.name);
+  assert.ok(threads.length >= 3, `andross threads run in OBS: ${names.join(', ')}`);
+  // Realtime scheduling (docs/obs.md): where it is granted, the events thread runs SCHED_FIFO 2 and the recorders
+  // SCHED_FIFO 1; the loop, the relay's helper and the vendor thread never do. The log says which it was.
+  const sched = threads.map((th) => `${th.name} ${th.policy}${th.priority ? ` ${th.priority}` : ''}`).join(', ');
+  console.log(`scheduling: ${sched}`);
+  const realtime = obs.androssLines().find((l) => /^\[andross\] realtime scheduling: /.test(l));
+  assert.ok(realtime, `the log says whether realtime scheduling was granted: ${JSON.stringify(obs.androssLines())}`);
+  console.log(realtime);
+  const granted = /: granted \(the events thread at SCHED_FIFO 2, the recorders at 1\)/.test(realtime);
+  assert.ok(granted || /: not granted \(RLIMIT_RTPRIO \d+, no CAP_SYS_NICE\)/.test(realtime), realtime);
+  for (const th of threads) {
+    const want = !granted ? null : th.name === 'andross: events' ? 2 : /^andross: rec \d+$/.test(th.name) ? 1 : null;
+    if (want) assert.deepEqual([th.policy, th.priority], ['SCHED_FIFO', want], `${th.name}: ${sched}`);
+    else assert.notEqual(th.policy, 'SCHED_FIFO', `${th.name} is not realtime: ${sched}`);
+  }
+  assert.ok(names.includes('andross: events') && names.filter((n) => /^andross: rec \d+$/.test(n)).length === 2,
+    `the events thread and both recorders run: ${names.join(', ')}`);
 
   const exit = await obs.stop(30000);
-  console.log(`OBS exited ${exit.ms.toFixed(0)} ms after SIGINT (${threads.length} andross threads: ${threads.join(', ')})`);
+  console.log(`OBS exited ${exit.ms.toFixed(0)} ms after SIGINT (${threads.length} andross threads: ${names.join(', ')})`);
   assert.equal(exit.killed, false, 'OBS exited by itself');
   assert.equal(exit.signal, null, `OBS did not crash: ${obs.crashReport()}`);
   assert.equal(exit.code, 0);

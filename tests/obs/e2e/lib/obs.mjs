@@ -324,6 +324,25 @@ export function writeObsConfig(home, { wsPort, recDir, wsPassword = '' }) {
 // ---------------------------------------------------------------------------------------------------------------
 // OBS
 
+// The threads of a process that belong to andross ("andross: loop", "andross: rec 1", ...; the kernel keeps 15 bytes
+// of a name), each with its scheduling policy and realtime priority (/proc/PID/task/TID/stat fields 41 and 40).
+const POLICIES = ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE'];
+export function androssThreads(pid) {
+  const threads = [];
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      if (!name.startsWith('andross')) continue;
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3
+      threads.push({ name, policy: POLICIES[Number(f[41 - 3])] || f[41 - 3], priority: Number(f[40 - 3]) });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return threads.sort((a, b) => a.name.localeCompare(b.name));
+}
+
 // The OBS log files of a HOME, newest last (their names have spaces: "2026-01-01 12-00-00.txt").
 function logFiles(home) {
   const dir = path.join(home, '.config/obs-studio/logs');
@@ -524,7 +543,8 @@ export class Obs {
 //   plugin: load andross from the build tree (default true; false: OBS as it is, for baselines);
 //   name: a tag for temp folders and screenshots;
 //   readyMs: how long OBS may take to open its websocket server (default 60 s, the machine may be loaded);
-//   wrap: a command (array) to run OBS under, its arguments first (default: none).
+//   wrap: a command (array) to run OBS under, its arguments first (default: none);
+//   env: more environment variables for OBS (e.g. {ANDROSS_REALTIME: 'off'}).
 // Resolves an Obs with ws (connected obs-websocket-js), vendorEvents being collected, recDir, home, logFile.
 export async function launchObs(o = {}) {
   const name = o.name || 'obs';
@@ -570,6 +590,7 @@ export async function launchObs(o = {}) {
     LANG: 'C.UTF-8',
     QT_QPA_PLATFORM: 'xcb',
   };
+  Object.assign(env, o.env || {});
   if (plugin) {
     env.OBS_PLUGINS_PATH = PLUGIN_BIN;
     env.OBS_PLUGINS_DATA_PATH = PLUGIN_DATA;
