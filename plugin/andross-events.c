@@ -310,7 +310,7 @@ static void log_realtime_refused(void)
 	getrlimit(RLIMIT_RTPRIO, &lim);
 	blog(LOG_INFO,
 	     "[andross] realtime scheduling: not granted (RLIMIT_RTPRIO %llu, no CAP_SYS_NICE); the events and recorder "
-	     "threads run with normal scheduling (docs/obs.md, \"Realtime scheduling\", tells how to grant it)",
+	     "threads run with normal scheduling (the README's \"Realtime scheduling\" tells how to grant it)",
 	     lim.rlim_cur == RLIM_INFINITY ? 99ull : (unsigned long long)lim.rlim_cur);
 }
 

@@ -664,7 +664,7 @@ bool obs_module_load(void)
 		snprintf(andross->config_path, sizeof(andross->config_path), "%s", config);
 		bfree(config);
 	}
-	/* the recorders at realtime priority 1 and the events thread at 2 where the system grants it (docs/obs.md,
+	/* the recorders at realtime priority 1 and the events thread at 2 where the system grants it (the README's
 	 * "Realtime scheduling"); ANDROSS_REALTIME=0 keeps them at normal scheduling */
 	int realtime = realtime_wanted(getenv("ANDROSS_REALTIME")) ? 1 : 0;
 	struct engine_options eo = {.recorder_realtime_priority = realtime};

@@ -32,6 +32,7 @@ const REPO = path.resolve(here, '../..');
 
 const USAGE = `usage: node bench/obs/obs_bench.mjs [--build DIR] [--seconds S] [--clients N] [--replay FILE]...
                                     [--obs-fps N] [--preview on|off] [--frame-events N] [--warmup S]
+                                    [--realtime on|off]
   --build DIR         the build tree with obs-plugins/bin/andross.so and tools/andross (default: build)
   --seconds S         length of each of the two phases, idle and busy (default 60)
   --clients N         raw TCP clients of the relay (default 64)
@@ -40,7 +41,9 @@ const USAGE = `usage: node bench/obs/obs_bench.mjs [--build DIR] [--seconds S] [
   --obs-fps N         OBS's frame rate (default 60)
   --preview on|off    OBS's preview in its main window (default off: see bench/README.md)
   --frame-events N    SetFrameEvents perSecond during the busy phase, 0 for none (default 10)
-  --warmup S          recording time before the idle phase (default 5)`;
+  --warmup S          recording time before the idle phase (default 5)
+  --realtime on|off   off: OBS runs with ANDROSS_REALTIME=off, andross's threads at normal scheduling (default on:
+                      realtime where the system grants it, as the plugin does; README, "Realtime scheduling")`;
 
 function parseArgs(argv) {
   const defaults = {
@@ -52,6 +55,7 @@ function parseArgs(argv) {
     preview: false,
     frameEvents: 10,
     warmup: 5,
+    realtime: true,
   };
   const o = readOptions(argv, USAGE, defaults, (o, a, value, v) => {
     if (a === '--build') o.build = path.resolve(value);
@@ -62,6 +66,7 @@ function parseArgs(argv) {
     else if (a === '--preview') o.preview = v.oneOf('on', 'off') === 'on';
     else if (a === '--frame-events') o.frameEvents = Math.round(v.num(0, 10));
     else if (a === '--warmup') o.warmup = v.num(0, 120);
+    else if (a === '--realtime') o.realtime = v.oneOf('on', 'off') === 'on';
     else return false;
     return true;
   });
@@ -272,6 +277,7 @@ async function launch(signalsFile, vendorEvents) {
   return lib.launchObs({
     home,
     name: 'bench-obs',
+    env: opts.realtime ? {} : { ANDROSS_REALTIME: 'off' },
     onVendorEvent: (d) => vendorEvents.push({ ns: process.hrtime.bigint(), type: d.eventType, data: d.eventData }),
   });
 }
@@ -384,6 +390,7 @@ async function main() {
     await lib.sleep(500); // the last signals of the removed connection
     await obs.stopRecord();
     const refusals = obs.androssLines().filter((l) => /refused/.test(l));
+    const scheduling = obs.androssLines().find((l) => /^\[andross\] realtime scheduling: /.test(l));
     await obs.close();
     obs = null;
 
@@ -427,6 +434,12 @@ async function main() {
     const slow = (m) =>
       m.slowest.map((x) => `${fmt(x.us)} (${x.type}${x.frame !== undefined ? ` ${x.frame}` : ''}, game ${x.game})`).join(', ');
     console.log(`slowest: (a) ${slow(a) || '-'}; (b) ${slow(b) || '-'}`);
+    const signalUs = all(a, gameTypes);
+    console.log(
+      `signals over 1 ms: ${signalUs.filter((us) => us > 1000).length}, over 2 ms: ` +
+        `${signalUs.filter((us) => us > 2000).length} (of ${signalUs.length})`,
+    );
+    console.log(`andross's threads (OBS's log): ${scheduling || 'no line about realtime scheduling'}`);
     if (a.unmatched.length || b.unmatched.length) {
       console.log(
         `events with no write of their frame before them: signals ${a.unmatched.length} ` +

@@ -4,6 +4,7 @@
 # with andross idle and busy, in one run (bench/README.md).
 #
 #   bench/obs/run.sh BUILD_DIR [--seconds S] [--clients N] [--replay FILE]... [--obs-fps N] [--preview on|off]
+#                    [--realtime on|off] (more: node bench/obs/obs_bench.mjs --help)
 #   bench/obs/run.sh BUILD_DIR --text [--seconds S] [--replay FILE]... [--obs-fps N] [--preview on|off]
 #     (a Slippi Text source's latency: text_bench.mjs)
 #   e.g. bench/obs/run.sh build
@@ -14,7 +15,7 @@
 set -u
 
 if [ $# -lt 1 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
-	sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)

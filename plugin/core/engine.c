@@ -1132,7 +1132,10 @@ static void *loop_main(void *arg)
 {
 	struct engine *e = arg;
 	net_thread_name("andross: loop");
-	net_thread_prefer_latency(); /* a console's bytes are read, and handed on, the moment they come */
+	/* a console's bytes are read, and handed on, the moment they come; never realtime, even where the recorders
+	 * are: a realtime loop is woken on another, often idle, CPU rather than where the bytes came in, and would hold
+	 * its CPU through the relay's sends ahead of the recorders (docs/architecture.md) */
+	net_thread_prefer_latency();
 	loop_body(e);
 	return NULL;
 }

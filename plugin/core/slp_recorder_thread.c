@@ -83,8 +83,11 @@ static void *run(void *arg)
 {
 	struct slp_recorder_thread *t = arg;
 	net_thread_name(t->name);
-	/* game events the moment the bytes come, even while the relay sends */
-	if (!t->realtime_priority || net_thread_prefer_realtime(t->realtime_priority) < 0)
+	/* game events the moment the bytes come, even while the relay sends: realtime where it is granted, but a
+	 * backlog is worked through at normal scheduling, so catching up never holds a CPU from OBS's threads */
+	bool granted = t->realtime_priority && net_thread_prefer_realtime(t->realtime_priority) == 0;
+	bool realtime = granted;
+	if (!realtime)
 		net_thread_prefer_latency();
 	for (;;) {
 		pthread_mutex_lock(&t->mutex);
@@ -96,6 +99,7 @@ static void *run(void *arg)
 			t->tail = NULL;
 		bool report_drop = false;
 		uint64_t dropped = 0;
+		size_t backlog = t->queued_bytes; /* this item's bytes included */
 		if (it->kind == ITEM_DATA) {
 			t->queued_bytes -= it->len;
 			if (t->overflowing && t->queued_bytes < t->limit_bytes / 2) {
@@ -105,6 +109,16 @@ static void *run(void *arg)
 			}
 		}
 		pthread_mutex_unlock(&t->mutex);
+		if (granted && realtime != (backlog <= SLP_RECORDER_REALTIME_BACKLOG_BYTES)) {
+			if (realtime) {
+				net_thread_leave_realtime();
+				net_thread_prefer_latency();
+				realtime = false;
+			} else {
+				realtime = net_thread_prefer_realtime(t->realtime_priority) == 0;
+				granted = realtime; /* a limit lowered meanwhile: stay normal */
+			}
+		}
 		enum item_kind kind = it->kind;
 		switch (kind) {
 		case ITEM_DATA:

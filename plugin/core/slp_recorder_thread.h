@@ -19,13 +19,16 @@ extern "C" {
 #endif
 
 #define SLP_RECORDER_QUEUE_DEFAULT_BYTES (256u * 1024u * 1024u)
+/* A realtime recorder works through a backlog larger than this (a relay's history of a long game, bytes queued
+ * while the disk was slow) at normal scheduling, and is realtime again once it has caught up. */
+#define SLP_RECORDER_REALTIME_BACKLOG_BYTES (1024u * 1024u)
 
 struct slp_recorder_thread;
 
 /* queue_limit_bytes 0 means SLP_RECORDER_QUEUE_DEFAULT_BYTES. thread_name (at most 15 bytes; NULL: "andross: rec")
  * is what ps and gdb show. realtime_priority 1-99: the thread asks for realtime scheduling at that priority
- * (net_thread_prefer_realtime), and where it is not granted, or with 0, for short slices (net_thread_prefer_latency).
- * Returns NULL when out of memory or threads. */
+ * (net_thread_prefer_realtime) while its backlog is at most SLP_RECORDER_REALTIME_BACKLOG_BYTES, and where it is
+ * not granted, or with 0, for short slices (net_thread_prefer_latency). Returns NULL when out of memory or threads. */
 struct slp_recorder_thread *slp_recorder_thread_create(const struct slp_recorder_options *opts,
 						       const struct slp_recorder_callbacks *cb,
 						       size_t queue_limit_bytes, const char *thread_name,

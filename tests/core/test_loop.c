@@ -483,6 +483,7 @@ struct realtime_try {
 	int priority;
 	int rc, err;
 	int policy_before, policy, rt_priority;
+	int policy_left; /* after net_thread_leave_realtime */
 };
 
 static void *prefer_realtime_main(void *arg)
@@ -495,6 +496,7 @@ static void *prefer_realtime_main(void *arg)
 	struct sched_param p;
 	t->policy = sched_getscheduler(0);
 	t->rt_priority = sched_getparam(0, &p) == 0 ? p.sched_priority : -1;
+	t->policy_left = net_thread_leave_realtime() == 0 ? sched_getscheduler(0) : -1;
 	return NULL;
 }
 
@@ -576,6 +578,7 @@ static void test_prefer_realtime_is_granted_by_rtprio_or_cap_sys_nice_and_touche
 	if (t.rc == 0) {
 		assert_int_equal(t.policy, SCHED_FIFO);
 		assert_int_equal(t.rt_priority, 2);
+		assert_int_equal(t.policy_left, SCHED_OTHER); /* and back to normal scheduling */
 	} else {
 		fprintf(stderr, "realtime not granted to this test (errno %d): checked as refused\n", t.err);
 		assert_int_equal(t.err, EPERM);

@@ -12,13 +12,17 @@
 
 #include "slp_file.h"
 #include "slp_reader.h"
+#include "net/loop.h"
 #include "slp_recorder.h"
+#include "slp_recorder_thread.h"
 #include "test_util.h"
 #include "ubjson.h"
 #include "utf8.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -690,6 +694,89 @@ static void test_a_long_nick_is_cut_between_characters(void **state)
 	bytes_free(&game);
 }
 
+/* The scheduling a recorder thread's game events were made under, per game. */
+struct policy_log {
+	pthread_mutex_t mutex;
+	int game;              /* 1, 2: the games in the order they started */
+	unsigned events[3][2]; /* [game][1: SCHED_FIFO, 0: any other] */
+	bool ended[3];
+};
+
+static void on_policy_event(void *ud, const struct slp_game_event *ev)
+{
+	struct policy_log *l = ud;
+	int fifo = sched_getscheduler(0) == SCHED_FIFO;
+	pthread_mutex_lock(&l->mutex);
+	if (ev->type == SLP_GAME_EVENT_GAME_START && l->game < 2)
+		l->game++;
+	l->events[l->game][fifo]++;
+	if (ev->type == SLP_GAME_EVENT_GAME_END)
+		l->ended[l->game] = true;
+	pthread_mutex_unlock(&l->mutex);
+}
+
+static void *realtime_probe(void *arg)
+{
+	*(int *)arg = net_thread_prefer_realtime(1);
+	return NULL;
+}
+
+/* A realtime recorder thread (OBS's) makes a live game's events at SCHED_FIFO, but works through a backlog (here a
+ * whole 4 MB game queued at once, as a relay's history of a long game comes) at normal scheduling, so catching up
+ * never holds a CPU from OBS; once caught up, the next game's events are realtime again. Where realtime is not
+ * granted, every event is made at normal scheduling. */
+static void test_a_realtime_recorder_catches_up_at_normal_scheduling(void **state)
+{
+	(void)state;
+	int probe = -1;
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, realtime_probe, &probe), 0);
+	pthread_join(th, NULL);
+	bool granted = probe == 0;
+
+	struct bytes backlog, live;
+	const uint8_t *bev, *lev;
+	size_t blen, llen;
+	assert_true(tu_read_replay("ics2.slp", &backlog));
+	assert_true(tu_read_replay("v3.13.slp", &live));
+	assert_true(tu_events(&backlog, &bev, &blen));
+	assert_true(tu_events(&live, &lev, &llen));
+	assert_true(blen > SLP_RECORDER_REALTIME_BACKLOG_BYTES);
+	assert_true(llen < SLP_RECORDER_REALTIME_BACKLOG_BYTES);
+
+	struct policy_log l = {.mutex = PTHREAD_MUTEX_INITIALIZER};
+	struct slp_recorder_callbacks cb = {.game_event = on_policy_event, .ud = &l};
+	struct slp_recorder_options o = {.out_dir = NULL};
+	struct slp_recorder_thread *t = slp_recorder_thread_create(&o, &cb, 0, "test: rec", 1);
+	assert_non_null(t);
+	assert_int_equal(slp_recorder_thread_feed(t, bev, blen), 0);
+	bool first_done = false;
+	for (int i = 0; i < 1000 && !first_done; i++) {
+		pthread_mutex_lock(&l.mutex);
+		first_done = l.ended[1];
+		pthread_mutex_unlock(&l.mutex);
+		if (!first_done)
+			usleep(10 * 1000);
+	}
+	assert_true(first_done);
+	assert_int_equal(slp_recorder_thread_feed(t, lev, llen), 0);
+	slp_recorder_thread_destroy(t);
+
+	fprintf(stderr, "realtime %s; backlog game: %u events at SCHED_FIFO, %u not; live game: %u and %u\n",
+		granted ? "granted" : "not granted", l.events[1][1], l.events[1][0], l.events[2][1], l.events[2][0]);
+	assert_true(l.ended[2]);
+	assert_int_equal(l.events[1][1], 0);
+	assert_true(l.events[1][0] > 0);
+	if (granted) {
+		assert_true(l.events[2][1] > 0);
+		assert_int_equal(l.events[2][0], 0);
+	} else {
+		assert_int_equal(l.events[2][1], 0);
+	}
+	bytes_free(&backlog);
+	bytes_free(&live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -701,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_no_room_for_the_metadata_keeps_a_repairable_file),
 		cmocka_unit_test(test_utf8_truncate_never_splits_a_character),
 		cmocka_unit_test(test_a_long_nick_is_cut_between_characters),
+		cmocka_unit_test(test_a_realtime_recorder_catches_up_at_normal_scheduling),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

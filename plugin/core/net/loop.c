@@ -136,6 +136,16 @@ int net_thread_prefer_realtime(int priority)
 #endif
 }
 
+int net_thread_leave_realtime(void)
+{
+#if defined(__linux__)
+	struct sched_param param = {.sched_priority = 0};
+	return pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0 ? 0 : -1;
+#else
+	return -1;
+#endif
+}
+
 int net_thread_prefer_throughput(void)
 {
 #if defined(__linux__) && defined(SCHED_BATCH)

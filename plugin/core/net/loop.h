@@ -75,6 +75,8 @@ int net_thread_prefer_latency(void);
  * (sched_rt_runtime_us). Returns 0, or -1 with errno (EPERM: not granted; EINVAL: a priority out of range) and
  * the thread unchanged. */
 int net_thread_prefer_realtime(int priority);
+/* Back to normal scheduling (SCHED_OTHER) from net_thread_prefer_realtime; always allowed. Returns 0 or -1. */
+int net_thread_leave_realtime(void);
 /* The other way round, for threads whose work can wait a little (obs-websocket's vendor events): SCHED_BATCH on
  * Linux, so that the thread never preempts another when it wakes and takes the CPU at its turn; it keeps its full
  * share. Never needs a privilege; returns 0, or -1 when the system did not take it. */

@@ -82,7 +82,7 @@ test('a saved connection comes back after a restart, and connects', async (t) =>
   assert.ok(fs.existsSync(file), `the module saved ${file}`);
   JSON.parse(fs.readFileSync(file, 'utf8')); // valid JSON
 
-  // ANDROSS_REALTIME=off: the module's threads keep normal scheduling, and the log says so (docs/obs.md)
+  // ANDROSS_REALTIME=off: the module's threads keep normal scheduling, and the log says so (README, "Realtime scheduling")
   const second = await launchObs({ name: 'restart', home: first.home, xvfb: x, env: { ANDROSS_REALTIME: 'off' } });
   defer(() => second.close());
   const list = (await second.vendorOk('GetConnections')).connections;

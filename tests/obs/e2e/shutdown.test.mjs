@@ -82,7 +82,7 @@ test('SIGINT with a game running, a console in backoff and clients connected', a
   const threads = androssThreads(obs.child.pid);
   const names = threads.map((th) => th.name);
   assert.ok(threads.length >= 3, `andross threads run in OBS: ${names.join(', ')}`);
-  // Realtime scheduling (docs/obs.md): where it is granted, the events thread runs SCHED_FIFO 2 and the recorders
+  // Realtime scheduling (README, "Realtime scheduling"): where it is granted, the events thread runs SCHED_FIFO 2 and the recorders
   // SCHED_FIFO 1; the loop, the relay's helper and the vendor thread never do. The log says which it was.
   const sched = threads.map((th) => `${th.name} ${th.policy}${th.priority ? ` ${th.priority}` : ''}`).join(', ');
   console.log(`scheduling: ${sched}`);
