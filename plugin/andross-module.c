@@ -688,8 +688,8 @@ bool obs_module_load(void)
 		andross = NULL;
 		return false;
 	}
-	andross_events_start(realtime ? realtime + 1
-				      : 0); /* without it no signal or vendor event goes out; the rest works */
+	/* without it no signal or vendor event goes out; the rest works */
+	andross_events_start(realtime ? realtime + 1 : 0);
 	andross_recording_register();
 	andross_rules_start(); /* before the saved connections: they load their rules */
 	load_settings();

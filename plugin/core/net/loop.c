@@ -115,20 +115,25 @@ int net_thread_prefer_latency(void)
 #endif
 }
 
+#if defined(__linux__)
+/* The calling thread's scheduling policy. Returns 0, or -1 with errno (EPERM: not allowed). */
+static int set_policy(int policy, int priority)
+{
+	struct sched_param param = {.sched_priority = priority};
+	int rc = pthread_setschedparam(pthread_self(), policy, &param);
+	errno = rc;
+	return rc ? -1 : 0;
+}
+#endif
+
 int net_thread_prefer_realtime(int priority)
 {
-#if defined(__linux__) && defined(SCHED_FIFO)
+#if defined(__linux__)
 	if (priority < 1 || priority > 99) {
 		errno = EINVAL;
 		return -1;
 	}
-	struct sched_param param = {.sched_priority = priority};
-	int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param);
-	if (rc != 0) {
-		errno = rc; /* EPERM: neither RLIMIT_RTPRIO nor CAP_SYS_NICE allows it */
-		return -1;
-	}
-	return 0;
+	return set_policy(SCHED_FIFO, priority); /* EPERM: neither RLIMIT_RTPRIO nor CAP_SYS_NICE allows it */
 #else
 	(void)priority;
 	errno = ENOTSUP;
@@ -139,8 +144,7 @@ int net_thread_prefer_realtime(int priority)
 int net_thread_leave_realtime(void)
 {
 #if defined(__linux__)
-	struct sched_param param = {.sched_priority = 0};
-	return pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0 ? 0 : -1;
+	return set_policy(SCHED_OTHER, 0);
 #else
 	return -1;
 #endif
@@ -148,9 +152,8 @@ int net_thread_leave_realtime(void)
 
 int net_thread_prefer_throughput(void)
 {
-#if defined(__linux__) && defined(SCHED_BATCH)
-	struct sched_param param = {.sched_priority = 0};
-	return pthread_setschedparam(pthread_self(), SCHED_BATCH, &param) == 0 ? 0 : -1;
+#if defined(__linux__)
+	return set_policy(SCHED_BATCH, 0);
 #else
 	return -1;
 #endif
