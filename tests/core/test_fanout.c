@@ -124,7 +124,7 @@ static void test_helper_thread_is_named_and_joined(void **state)
 		usleep(5000); /* the helper names itself when it starts */
 	assert_int_equal(tu_threads_named("andross: fanout"), 1);
 	net_fanout_destroy(f);
-	assert_int_equal(tu_threads_named("andross: fanout"), 0);
+	assert_int_equal(tu_threads_named_after_join("andross: fanout"), 0);
 }
 
 int main(void)

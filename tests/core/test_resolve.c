@@ -274,7 +274,7 @@ static void test_names_resolved_by_the_worker(void **state)
 	/* the loop owns its one worker: there while it lives, joined by destroy */
 	assert_int_equal(tu_threads_named(NET_RESOLVE_THREAD_NAME), 1);
 	net_loop_destroy(loop);
-	assert_int_equal(tu_threads_named(NET_RESOLVE_THREAD_NAME), 0);
+	assert_int_equal(tu_threads_named_after_join(NET_RESOLVE_THREAD_NAME), 0);
 }
 
 static void test_many_requests_in_order(void **state)
@@ -388,7 +388,7 @@ static void test_destroy_with_requests_pending(void **state)
 	assert_int_equal(fake_get(&fake.slow_finished), 1);
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(g[i].calls, 0);
-	assert_int_equal(tu_threads_named(NET_RESOLVE_THREAD_NAME), 0);
+	assert_int_equal(tu_threads_named_after_join(NET_RESOLVE_THREAD_NAME), 0);
 }
 
 /* ---- a lookup that hangs does not stall the loop ---- */
@@ -763,7 +763,7 @@ static void test_engine_named_console_does_not_delay_another(void **state)
 	net_loop_post(sim.loop, sim_destroy_on_loop, &sim);
 	pthread_join(sim.thread, NULL);
 	net_loop_destroy(sim.loop);
-	assert_int_equal(tu_threads_named(NET_RESOLVE_THREAD_NAME), 0);
+	assert_int_equal(tu_threads_named_after_join(NET_RESOLVE_THREAD_NAME), 0);
 }
 
 int main(void)

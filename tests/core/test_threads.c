@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int tu_threads_named(const char *name)
 {
@@ -29,5 +30,15 @@ int tu_threads_named(const char *name)
 		fclose(f);
 	}
 	closedir(d);
+	return n;
+}
+
+int tu_threads_named_after_join(const char *name)
+{
+	int n = tu_threads_named(name);
+	for (int i = 0; i < 400 && n > 0; i++) {
+		usleep(5000);
+		n = tu_threads_named(name);
+	}
 	return n;
 }
