@@ -191,6 +191,17 @@ static struct engine *start_engine(void)
 	return e;
 }
 
+/* Options for a session that reads one of the test replays at `speed` (0: as fast as it goes) into out_dir (NULL:
+ * no files). */
+static void replay_options(struct engine_session_options *o, const char *replay, double speed, const char *out_dir)
+{
+	engine_session_options_init(o);
+	snprintf(o->url, sizeof(o->url), "%s/%s", ANDROSS_REPLAY_DIR, replay);
+	o->speed = speed;
+	if (out_dir)
+		snprintf(o->out_dir, sizeof(o->out_dir), "%s", out_dir);
+}
+
 typedef bool (*status_pred)(const struct engine_session_status *st, void *arg);
 
 /* Polls a session's status until pred holds. */
@@ -312,11 +323,8 @@ static void test_two_sessions_a_simulator_and_a_file(void **state)
 	struct engine *e = start_engine();
 
 	struct engine_session_options o;
-	engine_session_options_init(&o);
+	replay_options(&o, "v3.14.0.slp", 0, dir_a);
 	snprintf(o.name, sizeof(o.name), "replay");
-	snprintf(o.url, sizeof(o.url), "%s/v3.14.0.slp", ANDROSS_REPLAY_DIR);
-	o.speed = 0;
-	snprintf(o.out_dir, sizeof(o.out_dir), "%s", dir_a);
 	uint32_t a = engine_add(e, &o, err, sizeof(err));
 	assert_int_not_equal(a, 0);
 
@@ -383,26 +391,31 @@ static void test_two_sessions_a_simulator_and_a_file(void **state)
 	pthread_mutex_unlock(&seen.lock);
 }
 
-/* With frame events on, every event's JSON reaches the `event` callback as a C string too: the OBS module hands it to
- * obs_data, and a frame made in the buffer a longer game_start had used once carried that event's tail. */
-static void test_event_json_is_a_c_string(void **state)
+/* Plays v3.13.slp as fast as it goes with frame events on (at most one per min_ms; 0: every frame) until its game
+ * is recorded, then stops the engine: seen.s[0] holds what the `event` callback got. */
+static void play_with_frame_events(const char *tag, uint32_t min_ms)
 {
-	(void)state;
 	char dir[512], err[256];
-	temp_dir("cstr", dir, sizeof(dir));
+	temp_dir(tag, dir, sizeof(dir));
 	struct engine *e = start_engine();
 	struct engine_session_options o;
-	engine_session_options_init(&o);
+	replay_options(&o, "v3.13.slp", 0, dir);
 	snprintf(o.name, sizeof(o.name), "frames");
-	snprintf(o.url, sizeof(o.url), "%s/v3.13.slp", ANDROSS_REPLAY_DIR);
-	o.speed = 0;
 	o.frame_events = true;
-	snprintf(o.out_dir, sizeof(o.out_dir), "%s", dir);
+	o.frame_events_min_ms = min_ms;
 	uint32_t id = engine_add(e, &o, err, sizeof(err));
 	assert_int_not_equal(id, 0);
 	uint64_t one = 1;
 	wait_status(e, id, games_recorded_at_least, &one, "the replay's game");
 	engine_destroy(e);
+}
+
+/* With frame events on, every event's JSON reaches the `event` callback as a C string too: the OBS module hands it to
+ * obs_data, and a frame made in the buffer a longer game_start had used once carried that event's tail. */
+static void test_event_json_is_a_c_string(void **state)
+{
+	(void)state;
+	play_with_frame_events("cstr", 0);
 	pthread_mutex_lock(&seen.lock);
 	int starts = seen.s[0].game_start, frames = seen.s[0].frames, unterminated = seen.unterminated;
 	pthread_mutex_unlock(&seen.lock);
@@ -416,21 +429,7 @@ static void test_event_json_is_a_c_string(void **state)
 static void test_frame_events_come_at_most_once_per_min_ms(void **state)
 {
 	(void)state;
-	char dir[512], err[256];
-	temp_dir("frame-rate", dir, sizeof(dir));
-	struct engine *e = start_engine();
-	struct engine_session_options o;
-	engine_session_options_init(&o);
-	snprintf(o.url, sizeof(o.url), "%s/v3.13.slp", ANDROSS_REPLAY_DIR);
-	o.speed = 0;
-	o.frame_events = true;
-	o.frame_events_min_ms = 1000;
-	snprintf(o.out_dir, sizeof(o.out_dir), "%s", dir);
-	uint32_t id = engine_add(e, &o, err, sizeof(err));
-	assert_int_not_equal(id, 0);
-	uint64_t one = 1;
-	wait_status(e, id, games_recorded_at_least, &one, "the replay's game");
-	engine_destroy(e);
+	play_with_frame_events("frame-rate", 1000);
 	pthread_mutex_lock(&seen.lock);
 	int starts = seen.s[0].game_start, ends = seen.s[0].game_end, frames = seen.s[0].frames;
 	pthread_mutex_unlock(&seen.lock);
@@ -510,10 +509,7 @@ static void test_removed_mid_game_leaves_a_finished_file(void **state)
 	temp_dir("remove", dir, sizeof(dir));
 	struct engine *e = start_engine();
 	struct engine_session_options o;
-	engine_session_options_init(&o);
-	snprintf(o.url, sizeof(o.url), "%s/v3.14.0.slp", ANDROSS_REPLAY_DIR);
-	o.speed = 10; /* about 14 s for the whole game: it is removed well before its end */
-	snprintf(o.out_dir, sizeof(o.out_dir), "%s", dir);
+	replay_options(&o, "v3.14.0.slp", 10, dir); /* about 14 s for the whole game: removed well before its end */
 	uint32_t id = engine_add(e, &o, err, sizeof(err));
 	assert_int_not_equal(id, 0);
 	uint64_t some = 200000;
@@ -588,9 +584,7 @@ static void *churn_main(void *arg)
 {
 	struct churn *c = arg;
 	struct engine_session_options o;
-	engine_session_options_init(&o);
-	snprintf(o.url, sizeof(o.url), "%s/v3.13.slp", ANDROSS_REPLAY_DIR);
-	o.speed = 1;
+	replay_options(&o, "v3.13.slp", 1, NULL);
 	for (int i = 0; i < 1000; i++) {
 		o.relay.enabled = i % 3 == 0; /* every third with a relay on a free port */
 		o.relay.port = 0;
@@ -921,9 +915,7 @@ static void test_relay_moved_and_switched_mid_game_while_clients_read(void **sta
 
 	struct engine *e = start_engine();
 	struct engine_session_options o;
-	engine_session_options_init(&o);
-	snprintf(o.url, sizeof(o.url), "%s/v3.14.0.slp", ANDROSS_REPLAY_DIR);
-	o.speed = 12; /* about 17 s for the game */
+	replay_options(&o, "v3.14.0.slp", 12, NULL); /* about 17 s for the game */
 	o.keep_history = true;
 	o.relay.enabled = true;
 	o.relay.port = free_port();
